@@ -1,0 +1,65 @@
+"""The ``mbsim`` command line: one subcommand per module in this package.
+
+Exit codes: 0 success, 2 bad input (an :class:`~mbsim.errors.InputError`, printed without a
+traceback), 1 any other failure. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from .. import __version__
+from ..errors import InputError, MbsimError
+
+#: Modules of this package that define ``register(subparsers)``; each adds one subcommand.
+COMMANDS = ("connectome",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mbsim",
+        description="Simulate the Drosophila mushroom body: connectome -> spiking network -> "
+                    "memory kinetics, energy and survival.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mbsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print progress details")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else
+                        logging.ERROR if args.quiet else logging.WARNING,
+                        format="mbsim: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except InputError as error:
+        if args.debug:
+            raise
+        print(f"mbsim: error: {error}", file=sys.stderr)
+        return 2
+    except (MbsimError, OSError) as error:
+        if args.debug:
+            raise
+        print(f"mbsim: failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mbsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The spiking mushroom body: odors, Brian2 network, plasticity rule and T-maze readout."""

@@ -1,0 +1,26 @@
+"""Where mbsim's data folders are: the one place the code learns the project layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONNECTOME_DIR = PROJECT_ROOT / "connectome"
+PROTOCOLS_DIR = PROJECT_ROOT / "protocols"
+DATA_DIR = PROJECT_ROOT / "data"
+PARAMS_DIR = DATA_DIR / "params"
+LAB_DATA_DIR = DATA_DIR / "lab"
+
+
+def cache_dir() -> Path:
+    """Folder for compiled networks and cached spiking windows (``MBSIM_CACHE`` overrides it)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mbsim"
+    path = Path(os.environ.get("MBSIM_CACHE", default))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shared_data_dir() -> Path:
+    """The real published data beside the project (``MBSIM_SHARED_DATA`` overrides it)."""
+    return Path(os.environ.get("MBSIM_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
