@@ -15,6 +15,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "ms": ("time", 1e-3), "s": ("time", 1.0), "min": ("time", 60.0),
     "h": ("time", 3600.0), "d": ("time", 86400.0),
     "Hz": ("rate", 1.0), "kHz": ("rate", 1e3),
+    "/s": ("rate", 1.0), "/min": ("rate", 1 / 60), "/h": ("rate", 1 / 3600), "/d": ("rate", 1 / 86400),
     "mV": ("voltage", 1e-3), "V": ("voltage", 1.0),
     "pA": ("current", 1e-12), "nA": ("current", 1e-9),
     "nS": ("conductance", 1e-9), "pF": ("capacitance", 1e-12),
@@ -30,7 +31,7 @@ EXAMPLES = {"time": "15 min", "rate": "5 Hz", "voltage": "90 V", "current": "20 
             "conductance": "1 nS", "capacitance": "100 pF", "concentration": "1 mM",
             "temperature": "30 degC", "dimensionless": "0.5"}
 
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%]+)?\s*$")
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(/?[A-Za-z%]+)?\s*$")
 
 
 def dimension_of(unit: str) -> str:

@@ -1,0 +1,106 @@
+"""``mbsim run`` and ``mbsim rerun``: simulate a protocol and write its result file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+EXAMPLES = """examples:
+  mbsim run protocols/aversive_spaced_10x.yaml -o spaced.h5
+  mbsim run aversive_1x --cohort 16 --jobs 2 --seed 3
+  mbsim rerun spaced.h5 -o spaced_again.h5
+"""
+
+
+def register(subparsers) -> None:
+    run = subparsers.add_parser("run", help="simulate a protocol and write an HDF5 result",
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("protocol", help="protocol file, or the name of a shipped protocol")
+    run.add_argument("-o", "--output", help="result file (.h5); default: <protocol name>.h5")
+    run.add_argument("--connectome", default="default", help="'default' or a connectome folder")
+    run.add_argument("--params", help="network parameter file (default data/params/network.yaml)")
+    run.add_argument("--memory-params", help="memory-phase parameter file")
+    run.add_argument("--metabolism-params", help="metabolism parameter file")
+    run.add_argument("--no-metabolism", action="store_true",
+                     help="gate LTM by feeding state instead of the metabolic model")
+    run.add_argument("--cohort", type=int, help="number of virtual flies (overrides the protocol)")
+    run.add_argument("--seed", type=int, help="random seed (overrides the protocol)")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes for the cohort")
+    run.add_argument("--scheduler", help="address of a Dask scheduler to run the cohort on")
+    run.add_argument("--alpha", type=float, default=0.5, help="exponent of the M_alpha energy")
+    run.set_defaults(handler=run_command)
+    rerun = subparsers.add_parser("rerun", help="re-run a result file from its own provenance",
+                                  epilog=EXAMPLES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    rerun.add_argument("result", help="an mbsim result file")
+    rerun.add_argument("-o", "--output", help="where to write the new result")
+    rerun.add_argument("--jobs", type=int, default=1)
+    rerun.set_defaults(handler=rerun_command)
+
+
+def resolve_protocol(text: str) -> Path:
+    """A protocol path, or the name of a shipped protocol."""
+    from ..paths import PROTOCOLS_DIR
+    path = Path(text)
+    if path.is_file():
+        return path
+    shipped = PROTOCOLS_DIR / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in PROTOCOLS_DIR.glob("*.yaml"))
+    raise InputError(found=f"no protocol file '{text}'",
+                     expected="a YAML file or one of the shipped protocols: " + ", ".join(names))
+
+
+def check_counts(args) -> None:
+    for name in ("cohort", "jobs"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise InputError(found=f"--{name} {value}", expected="a positive integer")
+
+
+def run_command(args) -> int:
+    from ..engine import RunSettings, simulate
+    from ..protocol import load_protocol
+    check_counts(args)
+    protocol = load_protocol(resolve_protocol(args.protocol))
+    settings = RunSettings(connectome=args.connectome, network_params=args.params,
+                           memory_params=args.memory_params,
+                           metabolism_params=args.metabolism_params,
+                           metabolism=not args.no_metabolism, cohort=args.cohort, seed=args.seed,
+                           alpha=args.alpha)
+    output = Path(args.output or f"{protocol.name}.h5")
+    tree = simulate(protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
+                    progress=not args.quiet, command="mbsim " + " ".join(sys.argv[1:]))
+    finish(tree, output, args.quiet)
+    return 0
+
+
+def rerun_command(args) -> int:
+    from ..engine import RunSettings, simulate
+    from ..io import load
+    from ..protocol import parse_protocol_text
+    check_counts(args)
+    old = load(args.result)
+    attrs = old.attrs
+    protocol = parse_protocol_text(attrs["protocol_text"], attrs.get("protocol_file") or args.result)
+    settings = RunSettings(**json.loads(attrs["settings"]))
+    output = Path(args.output or Path(args.result).with_suffix(".rerun.h5"))
+    tree = simulate(protocol, settings, jobs=args.jobs, progress=not args.quiet,
+                    command="mbsim " + " ".join(sys.argv[1:]))
+    finish(tree, output, args.quiet)
+    return 0
+
+
+def finish(tree, output: Path, quiet: bool) -> None:
+    """Write the result atomically and print the retention table."""
+    from ..io import save
+    from ..report import retention_table
+    save(tree, output)
+    if not quiet:
+        print(retention_table(tree))
+    print(f"wrote {output}")

@@ -1,0 +1,78 @@
+"""Energy measures of plastic changes: M_alpha = sum over synapses and updates of |dw|^alpha.
+
+M1 (alpha = 1) is the summed size of changes, M0 (alpha -> 0) the number of updates (Li & van Rossum
+2020; see ../shared/background 003). Labile and ARM changes are counted when a window makes them; LTM
+when the consolidation program moves tagged change into the LTM store. Passive decay is not an update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .memory import PHASES
+
+#: Changes smaller than this (efficacy units) are not counted as updates in M0.
+UPDATE_THRESHOLD = 1e-9
+
+
+def m_alpha(change: np.ndarray, alpha: float) -> np.ndarray:
+    """Per-compartment sum of |change|^alpha over KCs (M0 counts the non-zero changes)."""
+    magnitude = np.abs(change)
+    if alpha == 0:
+        return (magnitude > UPDATE_THRESHOLD).sum(axis=0).astype(float)
+    return (np.where(magnitude > UPDATE_THRESHOLD, magnitude, 0.0) ** alpha).sum(axis=0)
+
+
+@dataclass
+class PlasticityLedger:
+    """M0, M1 and M_alpha per phase and compartment, accumulated over a fly's run."""
+
+    compartments: tuple[str, ...]
+    alpha: float
+    m0: np.ndarray       # (3 phases, n_comp)
+    m1: np.ndarray
+    malpha: np.ndarray
+
+    @classmethod
+    def empty(cls, compartments, alpha: float) -> "PlasticityLedger":
+        shape = (len(PHASES), len(compartments))
+        return cls(tuple(compartments), float(alpha), np.zeros(shape), np.zeros(shape),
+                   np.zeros(shape))
+
+    def _add(self, phase: str, change: np.ndarray) -> None:
+        i = PHASES.index(phase)
+        self.m0[i] += m_alpha(change, 0)
+        self.m1[i] += m_alpha(change, 1)
+        self.malpha[i] += m_alpha(change, self.alpha)
+
+    def add_window(self, received: dict[str, np.ndarray]) -> None:
+        """Count the labile and ARM changes one training window made."""
+        for phase in ("labile", "ARM"):
+            self._add(phase, received[phase])
+
+    def add_consolidation(self, memory, coefficients) -> None:
+        """Count the LTM consolidated over one slow-layer interval."""
+        if coefficients.captured > 0:
+            self._add("LTM", memory.tag * coefficients.captured)
+
+    def window_costs(self, received: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """M_alpha per compartment of one window's labile and ARM changes (for the ATP debit)."""
+        return {phase: m_alpha(received[phase], self.alpha) for phase in ("labile", "ARM")}
+
+
+def window_activity(result, network, plasticity: dict[str, np.ndarray]):
+    """What one spiking window costs, in the form the metabolism model debits."""
+    from ..metabolism import WindowActivity
+    spikes_by_class = {}
+    type_class = network.type_classes
+    for cell_type, count in result.spikes_by_type.items():
+        cell_class = type_class.get(cell_type, "other")
+        spikes_by_class[cell_class] = spikes_by_class.get(cell_class, 0.0) + float(count)
+    mask = network.kc_compartment_mask
+    per_kc = result.kc_spikes if hasattr(result, "kc_spikes") else result.kc_counts.sum(axis=0)
+    share = mask / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+    return WindowActivity(duration=result.window.duration, spikes_by_class=spikes_by_class,
+                          release_events=dict(result.release_events),
+                          kc_spikes_by_compartment=per_kc @ share, plasticity=plasticity)

@@ -1,0 +1,135 @@
+"""Memory phases of KC->MBON changes: labile, ARM and LTM per (KC, compartment).
+
+Each training window's efficacy change ``delta`` (from the plasticity rule) enters three stores:
+
+* labile (anesthesia-sensitive short/middle-term memory): ``L += delta``, ``dL/dt = -L/tau_labile``;
+* anesthesia-resistant memory: ``A += arm_fraction*delta`` (soft-bounded by ``arm_saturation``),
+  ``dA/dt = -A*(1/tau_arm + arm_erasure_rate*P)`` (LTM formation erases ARM, Isabel et al. 2004);
+* a synaptic tag ``X += delta``, ``dX/dt = -X*(1/tau_tag + capture_rate*P)``, captured into LTM
+  ``dT/dt = capture_rate*P*X - T/tau_ltm`` while the fly-wide consolidation program ``P(t)`` runs.
+
+Because ``P(t)`` is shared by all synapses, every store is a linear function of its value at the start
+of an interval with fly-wide coefficients (``a``, ``x``, ``z``): the slow layer integrates five scalars
+and updates the arrays exactly, at a cost independent of the interval's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..parameters import ParameterSet, Spec, load_parameters
+from ..paths import PARAMS_DIR
+
+PHASES = ("labile", "ARM", "LTM")
+
+MEMORY_SPECS = {
+    "tau_labile": Spec("time", "decay time of labile memory", 1.0),
+    "arm_fraction": Spec("dimensionless", "ARM formed per unit labile change", 0.0, 10.0),
+    "arm_saturation": Spec("dimensionless", "bound on |ARM| (efficacy units)", 1e-6, 10.0),
+    "tau_arm": Spec("time", "decay time of ARM", 1.0),
+    "arm_erasure_rate": Spec("rate", "ARM erasure rate at full consolidation", 0.0),
+    "tau_tag": Spec("time", "lifetime of a synaptic tag", 1.0),
+    "capture_rate": Spec("rate", "LTM capture rate at full consolidation", 0.0),
+    "tau_ltm": Spec("time", "decay time of LTM", 1.0),
+    "tau_mp1": Spec("time", "length of a post-training MP1 episode", 1.0),
+    "mp1_episode": Spec("dimensionless", "MP1 activity after a trial", 0.0, 100.0),
+    "mp1_forced": Spec("dimensionless", "MP1 activity under thermogenetic activation", 0.0, 100.0),
+    "tau_forcing": Spec("time", "onset/offset of thermogenetic manipulation", 1e-3),
+    "trigger_gain": Spec("dimensionless", "gain of the LTM trigger", 0.0, 1e3),
+    "tau_consolidation": Spec("time", "integration time of the LTM trigger", 1.0),
+    "tau_consolidation_decay": Spec("time", "decay of the consolidation signal", 1.0),
+    "consolidation_threshold": Spec("dimensionless", "half-activation of consolidation", 1e-6, 1e3),
+    "consolidation_hill": Spec("dimensionless", "steepness of the consolidation switch", 1.0, 20.0),
+    "sugar_consolidation": Spec("dimensionless", "consolidation kick of sugar in hungry flies", 0.0, 100.0),
+    "starved_trigger": Spec("dimensionless", "trigger in starved flies (feeding gate)", 0.0, 1.0),
+    "efficacy_min": Spec("dimensionless", "lower bound of relative efficacy", 0.0, 1.0),
+    "efficacy_max": Spec("dimensionless", "upper bound of relative efficacy", 1.0, 100.0),
+}
+
+
+def load_memory_params(path=None) -> ParameterSet:
+    """The memory-phase parameter set (``data/params/memory.yaml`` by default)."""
+    return load_parameters(path or PARAMS_DIR / "memory.yaml", MEMORY_SPECS)
+
+
+def consolidation_level(signal: float, params: ParameterSet) -> float:
+    """Activity ``P`` (0..1) of the LTM program for a consolidation signal (Hill switch)."""
+    signal = max(signal, 0.0)
+    n, theta = params["consolidation_hill"], params["consolidation_threshold"]
+    return signal**n / (signal**n + theta**n)
+
+
+@dataclass
+class Coefficients:
+    """Fly-wide factors that carry each store across one interval of length ``duration``."""
+
+    duration: float
+    arm: float       # A(t) = A0 * arm
+    tag: float       # X(t) = X0 * tag
+    capture: float   # T(t) = T0 * exp(-t/tau_ltm) + X0 * capture
+    captured: float  # integral of capture_rate * P * x: the consolidated amount per unit tag (M1)
+
+
+@dataclass
+class SynapticMemory:
+    """The three memory stores and the tag, each an array (n_kc, n_compartments) of efficacy change."""
+
+    labile: np.ndarray
+    arm: np.ndarray
+    ltm: np.ndarray
+    tag: np.ndarray
+    mask: np.ndarray  # which (KC, compartment) pairs have synapses
+
+    @classmethod
+    def naive(cls, mask: np.ndarray) -> "SynapticMemory":
+        zeros = np.zeros(mask.shape)
+        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), mask.astype(bool))
+
+    def store(self, phase: str) -> np.ndarray:
+        return {"labile": self.labile, "ARM": self.arm, "LTM": self.ltm}[phase]
+
+    def efficacy(self, params: ParameterSet, phases=PHASES) -> np.ndarray:
+        """Relative efficacy ``1 + sum of the chosen stores``, bounded; 1 where no synapse exists."""
+        change = sum(self.store(p) for p in phases)
+        bounded = np.clip(1.0 + change, params["efficacy_min"], params["efficacy_max"])
+        return np.where(self.mask, bounded, 1.0)
+
+    def add_change(self, delta: np.ndarray, params: ParameterSet, *, arm_enabled: bool = True,
+                   ltm_enabled: bool = True) -> dict[str, np.ndarray]:
+        """Add one window's change to the stores; returns the change each phase received."""
+        delta = np.where(self.mask, delta, 0.0)
+        self.labile += delta
+        received = {"labile": delta}
+        if arm_enabled:
+            bound = params["arm_saturation"]
+            new_arm = bound * np.tanh((self.arm + params["arm_fraction"] * delta) / bound)
+            received["ARM"] = new_arm - self.arm
+            self.arm = new_arm
+        else:
+            received["ARM"] = np.zeros_like(delta)
+        if ltm_enabled:
+            self.tag += delta
+        return received
+
+    def cold_shock(self) -> None:
+        """Cold-shock anesthesia erases the anesthesia-sensitive (labile) store."""
+        self.labile[:] = 0.0
+
+    def advance(self, coefficients: Coefficients, params: ParameterSet) -> np.ndarray:
+        """Carry the stores across an interval; returns the LTM consolidated per synapse (>= 0 abs)."""
+        duration = coefficients.duration
+        consolidated = self.tag * coefficients.captured
+        self.labile *= np.exp(-duration / params["tau_labile"])
+        self.arm *= coefficients.arm
+        self.ltm = self.ltm * np.exp(-duration / params["tau_ltm"]) + self.tag * coefficients.capture
+        self.tag *= coefficients.tag
+        return consolidated
+
+    def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
+        """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses: (n_comp, 4)."""
+        weights = self.mask & kc_selection[:, None]
+        counts = np.maximum(weights.sum(axis=0), 1)
+        stores = [self.store(p) for p in PHASES] + [self.tag]
+        return np.stack([(store * weights).sum(axis=0) / counts for store in stores], axis=1)

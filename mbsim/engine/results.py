@@ -1,0 +1,137 @@
+"""Assemble the flies' outcomes into one xarray DataTree (layout: docs/output-format.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .fly import TEST_PHASES
+from .memory import PHASES
+from .slow import GLOBALS
+
+ENERGY_CAUSES = ("spikes", "synapses", "plasticity_labile", "plasticity_ARM", "plasticity_LTM",
+                 "basal")
+
+
+def _attrs(units: str, long_name: str) -> dict:
+    return {"units": units, "long_name": long_name}
+
+
+def retention_dataset(outcomes, test_times, rng: np.random.Generator):
+    """PI per test and phase from each fly's choice, plus the per-fly choices."""
+    p_avoid = np.stack([o.p_avoid for o in outcomes])          # (fly, test, phase)
+    choices = np.where(rng.random(p_avoid.shape) < p_avoid, 1, -1).astype(np.int8)
+    n = p_avoid.shape[0]
+    pi = choices.mean(axis=0)
+    sem = choices.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(pi.shape, np.nan)
+    coords = {"retention_time": ("retention_time", np.asarray(test_times, float),
+                                 _attrs("s", "time of the test after the start of training")),
+              "phase": ("phase", list(TEST_PHASES))}
+    retention = xr.Dataset(
+        {"pi": (("retention_time", "phase"), pi, _attrs("1", "performance index (+ = avoidance of CS+)")),
+         "pi_sem": (("retention_time", "phase"), sem, _attrs("1", "standard error of the PI")),
+         "pi_expected": (("retention_time", "phase"), (2 * p_avoid - 1).mean(axis=0),
+                         _attrs("1", "mean over flies of 2 P(avoid CS+) - 1")),
+         "n": ("retention_time", np.full(len(test_times), n, dtype=np.int64),
+               _attrs("1", "virtual flies tested"))}, coords=coords)
+    fly_coords = {**coords, "fly": ("fly", np.arange(n))}
+    per_fly = xr.Dataset(
+        {"choice": (("fly", "retention_time", "phase"), choices,
+                    _attrs("1", "+1 avoided CS+, -1 approached CS+")),
+         "p_avoid": (("fly", "retention_time", "phase"), p_avoid,
+                     _attrs("1", "probability of avoiding CS+"))}, coords=fly_coords)
+    return retention, per_fly
+
+
+def weights_dataset(outcomes, compartments) -> xr.Dataset:
+    times = outcomes[0].sample_times
+    mean = np.mean([o.weights for o in outcomes], axis=0)
+    return xr.Dataset(
+        {"efficacy_change": (("time", "compartment", "phase"), mean,
+                             _attrs("1", "mean change of the CS+ KCs' synaptic efficacy (1 = naive)"))},
+        coords={"time": ("time", times, _attrs("s", "time after the start of training")),
+                "compartment": ("compartment", list(compartments)), "phase": ("phase", list(PHASES))})
+
+
+def spiking_dataset(outcomes) -> xr.Dataset:
+    """Mean rate per cell type per window of the first fly (all flies see the same windows)."""
+    windows = outcomes[0].windows
+    types = sorted({t for w in windows for t in w.rates})
+    labels = [w.label for w in windows]
+    rates = np.array([[np.mean([o.windows[i].rates.get(t, 0.0) for o in outcomes])
+                       for t in types] for i in range(len(windows))]).reshape(len(windows), len(types))
+    data = xr.Dataset(
+        {"rate": (("window", "cell_type"), rates, _attrs("Hz", "mean firing rate per neuron")),
+         "kc_fraction_active": ("window", [np.mean([o.windows[i].kc_fraction_active for o in outcomes])
+                                           for i in range(len(windows))],
+                                _attrs("1", "fraction of KCs that spiked during the odor")),
+         "window_start": ("window", [w.start for w in windows], _attrs("s", "window start")),
+         "window_duration": ("window", [w.duration for w in windows], _attrs("s", "window length"))},
+        coords={"window": ("window", labels), "cell_type": ("cell_type", types)})
+    return data
+
+
+def raster_dataset(outcome) -> xr.Dataset | None:
+    if outcome.raster is None:
+        return None
+    indices, times = outcome.raster
+    return xr.Dataset({"kc_index": ("spike", np.asarray(indices, np.int32), _attrs("1", "KC index")),
+                       "spike_time": ("spike", np.asarray(times, float), _attrs("s", "spike time"))},
+                      attrs={"window": outcome.windows[0].label})
+
+
+def metabolism_dataset(outcomes, names, units) -> xr.Dataset:
+    times = outcomes[0].sample_times
+    data = {}
+    for i, name in enumerate(names):
+        unit = units[i] if i < len(units) else "1"
+        data[name] = (("fly", "time"), np.stack([o.samples[:, i] for o in outcomes]),
+                      _attrs(unit, name.replace("_", " ")))
+    return xr.Dataset(data, coords={"time": ("time", times, _attrs("s", "time after the start of training")),
+                                    "fly": ("fly", np.arange(len(outcomes)))})
+
+
+def energy_dataset(outcomes, compartments, alpha: float) -> xr.Dataset:
+    phases = list(PHASES)
+    m = {name: np.mean([getattr(o.plasticity, name) for o in outcomes], axis=0)
+         for name in ("m0", "m1", "malpha")}
+    data = {"M0": (("phase", "compartment"), m["m0"], _attrs("1", "number of plastic updates")),
+            "M1": (("phase", "compartment"), m["m1"], _attrs("1", "sum of |dw|")),
+            "M_alpha": (("phase", "compartment"), m["malpha"], {**_attrs("1", "sum of |dw|^alpha"),
+                                                                 "alpha": alpha})}
+    ledgers = [o.metabolism_ledger for o in outcomes if o.metabolism_ledger is not None]
+    if ledgers:
+        atp = np.mean([[ledger["atp"].get(cause, np.zeros(len(compartments)))
+                        for cause in ENERGY_CAUSES] for ledger in ledgers], axis=0)
+        data["atp"] = (("cause", "compartment"), atp, _attrs("mol", "ATP consumed over the run"))
+    return xr.Dataset(data, coords={"phase": ("phase", phases),
+                                    "compartment": ("compartment", list(compartments)),
+                                    "cause": ("cause", list(ENERGY_CAUSES))})
+
+
+def survival_dataset(outcomes, starve_from: float, horizon: float) -> xr.Dataset:
+    from ..metabolism.survival import kaplan_meier
+    death = np.array([o.death_time for o in outcomes])
+    censored = np.array([o.censored for o in outcomes])
+    times, fraction = kaplan_meier(np.where(censored, horizon, death), censored)
+    alive = np.sort(death[~censored])
+    median = float(np.median(death)) if (~censored).sum() * 2 > len(death) else float("nan")
+    ds = xr.Dataset(
+        {"survival_fraction": ("time", fraction, _attrs("1", "Kaplan-Meier survival")),
+         "death_time": ("fly", np.where(censored, np.nan, death), _attrs("s", "time of death")),
+         "censored": ("fly", censored, _attrs("1", "alive at the horizon"))},
+        coords={"time": ("time", times, _attrs("s", "time after the start of training")),
+                "fly": ("fly", np.arange(len(outcomes)))},
+        attrs={"median_survival_s": median, "starve_from_s": starve_from,
+               "deaths": int(len(alive))})
+    return ds
+
+
+def slow_names(metabolism) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names and units of the slow-layer state recorded under /metabolism."""
+    names = ("mp1_activity", "consolidation_signal") + GLOBALS[2:]
+    units = ("1",) * len(GLOBALS)
+    if metabolism is not None:
+        names += tuple(metabolism.names)
+        units += tuple(metabolism.units)
+    return names, units

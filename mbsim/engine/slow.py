@@ -1,0 +1,126 @@
+"""The slow layer between spiking windows: MP1 activity, the consolidation program and metabolism.
+
+State (fly-wide scalars, then the metabolism's variables if a metabolism model is attached):
+
+* ``mp1``  post-training activity of the LTM-gating DANs (MP1/MV1): set to ``mp1_episode`` at the end of
+  each training trial, reset to 0 when the next trial starts (training interrupts the episode), decaying
+  with ``tau_mp1``; thermogenetic activation drives it to ``mp1_forced``, a block to 0;
+* ``signal`` the consolidation signal: ``d signal/dt = trigger/tau_consolidation - signal/tau_consolidation_decay``,
+  where ``trigger`` is the rise of KC mitochondrial pyruvate flux from the metabolism model (Placais et al.
+  2017) or, without one, ``mp1`` gated by feeding state;
+* ``arm``, ``tag``, ``capture``, ``captured``: the unit-response coefficients of :mod:`.memory`, reset to
+  (1, 1, 0, 0) at the start of every interval.
+
+The consolidation program runs at ``P = protein_synthesis * hill(signal)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ..errors import SimulationError
+from ..parameters import ParameterSet
+from .memory import Coefficients, consolidation_level
+
+GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
+           "capture_coefficient", "captured")
+MP1, SIGNAL, ARM, TAG, CAPTURE, CAPTURED = range(len(GLOBALS))
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What holds constant over one interval of the slow layer."""
+
+    fed: bool = True
+    protein_synthesis: bool = True   # False under cycloheximide
+    ltm_enabled: bool = True         # False in LTM-deficient genotypes
+    mp1_forcing: str | None = None   # "activate", "block" or None
+    tag_total: np.ndarray | None = None  # sum of |tag| per compartment at the interval's start
+
+
+class SlowLayer:
+    """Integrates the fly-wide slow variables (and an attached metabolism) over intervals."""
+
+    def __init__(self, params: ParameterSet, metabolism=None):
+        self.params = params
+        self.metabolism = metabolism
+        self.names = GLOBALS + (tuple(metabolism.names) if metabolism is not None else ())
+
+    def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
+        head = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+        if self.metabolism is None:
+            return head
+        return np.concatenate([head, self.metabolism.initial_state(fed, rng)])
+
+    def consolidation(self, y: np.ndarray, conditions: Conditions) -> float:
+        if not (conditions.protein_synthesis and conditions.ltm_enabled):
+            return 0.0
+        return consolidation_level(y[SIGNAL], self.params)
+
+    def trigger(self, y: np.ndarray, conditions: Conditions) -> float:
+        """Drive of the consolidation signal: the energy-flux rise, or MP1 activity gated by feeding."""
+        if self.metabolism is not None:
+            return self.params["trigger_gain"] * self.metabolism.ltm_trigger(y[len(GLOBALS):])
+        gate = 1.0 if conditions.fed else self.params["starved_trigger"]
+        return self.params["trigger_gain"] * y[MP1] * gate
+
+    def derivatives(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
+        p = self.params
+        P = self.consolidation(y, conditions)
+        capture = p["capture_rate"] * P * y[TAG]
+        dy = np.empty_like(y)
+        if conditions.mp1_forcing == "activate":
+            dy[MP1] = (p["mp1_forced"] - y[MP1]) / p["tau_forcing"]
+        elif conditions.mp1_forcing == "block":
+            dy[MP1] = -y[MP1] / p["tau_forcing"]
+        else:
+            dy[MP1] = -y[MP1] / p["tau_mp1"]
+        dy[SIGNAL] = (self.trigger(y, conditions) / p["tau_consolidation"]
+                      - y[SIGNAL] / p["tau_consolidation_decay"])
+        dy[ARM] = -y[ARM] * (1.0 / p["tau_arm"] + p["arm_erasure_rate"] * P)
+        dy[TAG] = -y[TAG] * (1.0 / p["tau_tag"] + p["capture_rate"] * P)
+        dy[CAPTURE] = capture - y[CAPTURE] / p["tau_ltm"]
+        dy[CAPTURED] = capture
+        if self.metabolism is not None:
+            dy[len(GLOBALS):] = self.metabolism.derivatives(t, y[len(GLOBALS):],
+                                                            self.drive(y, conditions))
+        return dy
+
+    def drive(self, y: np.ndarray, conditions: Conditions):
+        """What the memory side imposes on metabolism at this state."""
+        from ..metabolism import Drive
+        P = self.consolidation(y, conditions)
+        tag_total = conditions.tag_total if conditions.tag_total is not None else 0.0
+        ltm_rate = self.params["capture_rate"] * P * y[TAG] * np.asarray(tag_total, dtype=float)
+        return Drive(fed=conditions.fed, mp1=float(y[MP1]), consolidation=P,
+                     ltm_rate=np.broadcast_to(ltm_rate, (len(self.metabolism.compartments),)))
+
+    def advance(self, t0: float, t1: float, y0: np.ndarray, conditions: Conditions,
+                sample_times: np.ndarray = np.empty(0)):
+        """Integrate from ``t0`` to ``t1``; returns (end state, coefficients, samples at sample_times)."""
+        y0 = y0.copy()
+        y0[[ARM, TAG, CAPTURE, CAPTURED]] = (1.0, 1.0, 0.0, 0.0)
+        if t1 <= t0:
+            return y0, Coefficients(0.0, 1.0, 1.0, 0.0, 0.0), np.empty((0, len(y0)))
+        solution = solve_ivp(self.derivatives, (t0, t1), y0, method="LSODA", args=(conditions,),
+                             rtol=1e-6, atol=1e-9, dense_output=len(sample_times) > 0)
+        if not solution.success:
+            raise SimulationError(f"slow-layer solver failed between t={t0:.6g} s and "
+                                  f"t={t1:.6g} s: {solution.message}")
+        y1 = solution.y[:, -1]
+        self.check(t1, y1)
+        samples = (solution.sol(sample_times).T if len(sample_times)
+                   else np.empty((0, len(y0))))
+        return y1, Coefficients(t1 - t0, y1[ARM], y1[TAG], y1[CAPTURE], y1[CAPTURED]), samples
+
+    def check(self, t: float, y: np.ndarray) -> None:
+        """Raise a :class:`SimulationError` naming the first non-finite variable."""
+        bad = np.flatnonzero(~np.isfinite(y))
+        if len(bad):
+            raise SimulationError(f"slow layer: variable '{self.names[bad[0]]}' is {y[bad[0]]} "
+                                  f"at t={t:.6g} s")
+        if self.metabolism is not None and hasattr(self.metabolism, "check_state"):
+            self.metabolism.check_state(t, y[len(GLOBALS):])

@@ -1,0 +1,81 @@
+"""Spiking windows of a protocol: build them from the schedule and simulate each distinct one once.
+
+A training trial and a retention test each become one :class:`~mbsim.network.stimulus.Window`.
+Training windows do not depend on the current weights (KC, APL and DAN activity are upstream of the
+plastic synapses), so identical trials of one fly share one simulation through :class:`WindowCache`.
+Test windows read the MBONs through the current efficacy, which is part of their cache key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network.stimulus import Manipulation, OdorPulse, Window
+
+#: Odor timing inside a test window [s]: CS+ sampled first, then CS-, as in a T-maze choice point.
+TEST_PULSES = ((0.5, 2.5), (3.0, 5.0))
+TEST_DURATION = 5.0
+#: Target names that mean the LTM-gating PPL1 neurons (MP1 = PPL1-g1pedc, MV1 = PPL1-g2a'1).
+GATING_DAN_NAMES = frozenset({"PPL1-g1pedc", "PPL1-g2a'1", "PPL101", "PPL103", "MP1", "MV1"})
+
+
+def window_seed(fly_seed: int, *labels) -> int:
+    """A 31-bit seed derived from the fly's seed and a label (stable across runs and platforms)."""
+    text = ":".join(str(x) for x in (fly_seed, *labels))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+
+
+def manipulations_during(interventions, start: float, stop: float) -> tuple[Manipulation, ...]:
+    """Thermogenetic interventions overlapping [start, stop], in window-relative time."""
+    found = []
+    for item in interventions:
+        if item.kind in ("activate", "block") and item.start < stop and item.stop > start:
+            found.append(Manipulation(tuple(item.targets), item.kind,
+                                      max(item.start, start) - start, min(item.stop, stop) - start))
+    return tuple(found)
+
+
+def trial_window(trial, interventions, starved: bool, fly_seed: int) -> Window:
+    """The window of one training trial; all trials of a fly share one noise seed (see docs)."""
+    return Window(duration=trial.stimulus_duration, odors=tuple(trial.odors),
+                  shocks=tuple(trial.shocks), sugar=tuple(trial.sugar),
+                  manipulations=manipulations_during(interventions, trial.start,
+                                                     trial.start + trial.stimulus_duration),
+                  starved=starved, seed=window_seed(fly_seed, "training"),
+                  label=f"training trial {trial.index + 1}")
+
+
+def test_window(time: float, cs_plus, cs_minus, interventions, starved: bool, fly_seed: int,
+                label: str) -> Window:
+    """A T-maze test: CS+ then CS- presented to the fly's network at retention time ``time``."""
+    odors = (OdorPulse(cs_plus.name, *TEST_PULSES[0], cs_plus.concentration),
+             OdorPulse(cs_minus.name, *TEST_PULSES[1], cs_minus.concentration))
+    return Window(duration=TEST_DURATION, odors=odors,
+                  manipulations=manipulations_during(interventions, time, time + TEST_DURATION),
+                  starved=starved, seed=window_seed(fly_seed, "test", round(time, 6)), label=label)
+
+
+@dataclass
+class WindowCache:
+    """Results of simulated windows keyed by the window and the efficacy it saw."""
+
+    network: object
+    hits: int = 0
+    misses: int = 0
+
+    def __post_init__(self):
+        self._store: dict[str, object] = {}
+
+    def simulate(self, window: Window, efficacy: np.ndarray | None = None):
+        key = window.key()
+        if efficacy is not None:
+            key += hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]
+        if key in self._store:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self._store[key] = self.network.simulate(window, efficacy)
+        return self._store[key]

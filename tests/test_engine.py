@@ -1,0 +1,151 @@
+"""The engine's event loop and memory phases, on an analytic stand-in network (no Brian2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from analytic_network import AnalyticNetwork
+from mbsim.engine.fly import TEST_PHASES, Fly
+from mbsim.engine.memory import SynapticMemory, load_memory_params
+from mbsim.engine.run import sample_times
+from mbsim.engine.slow import Conditions, SlowLayer
+from mbsim.protocol import parse_protocol_text
+
+PARAMS = load_memory_params()
+TRAINING = {
+    "single": "{type: single, reinforcement: {shock: {voltage: 60 V, pulses: 12}}}",
+    "massed": "{type: massed, repeat: 10, reinforcement: {shock: {voltage: 60 V, pulses: 12}}}",
+    "spaced": "{type: spaced, repeat: 10, iti: 15 min, reinforcement: {shock: {voltage: 60 V, pulses: 12}}}",
+}
+
+
+def protocol(training="spaced", feeding="[{state: fed}]", extra="", tests="[3 min, 3 h, 24 h, 4 d]"):
+    text = f"""schema_version: 1
+name: engine_test
+odors: {{cs_plus: {{name: 3-octanol}}, cs_minus: {{name: 4-methylcyclohexanol}}}}
+training: {TRAINING[training]}
+tests: {{times: {tests}}}
+feeding: {feeding}
+{extra}
+"""
+    return parse_protocol_text(text, "engine_test.yaml").schedule()
+
+
+def run(schedule, seed=1):
+    network = AnalyticNetwork()
+    outcome = Fly(network, schedule, PARAMS, None, seed=seed).run(sample_times(schedule, 120))
+    return outcome, network
+
+
+def pi(outcome, test, phase):
+    return 2 * outcome.p_avoid[test, TEST_PHASES.index(phase)] - 1
+
+
+def test_one_pairing_decays_over_hours():
+    """1x: high PI at 3 min, about half by 3 h, small at 24 h (Tully et al. 1994 shape)."""
+    outcome, _ = run(protocol("single"))
+    assert pi(outcome, 0, "total") > 0.6
+    assert 0.2 < pi(outcome, 1, "total") < 0.7 * pi(outcome, 0, "total")
+    assert pi(outcome, 2, "total") < 0.25
+    assert abs(pi(outcome, 2, "LTM")) < 0.05
+
+
+def test_spaced_training_forms_ltm_and_massed_forms_arm():
+    """Spaced: LTM at 24 h and 4 d; massed: ARM at 24 h, gone by 4 d, no LTM."""
+    spaced, _ = run(protocol("spaced"))
+    massed, _ = run(protocol("massed"))
+    assert pi(spaced, 2, "LTM") > 0.5 and pi(spaced, 3, "total") > 0.5
+    assert pi(massed, 2, "ARM") > 0.2 and pi(massed, 2, "LTM") < 0.1
+    assert pi(massed, 3, "total") < 0.1
+    assert pi(spaced, 2, "total") > pi(massed, 2, "total") + 0.2
+
+
+def test_starved_flies_keep_arm_but_form_no_ltm():
+    starved, _ = run(protocol("spaced", "[{state: starved, from: 21 h before training}]"))
+    assert pi(starved, 2, "LTM") < 0.1
+    assert pi(starved, 2, "ARM") > 0.2
+
+
+def test_forced_mp1_activation_restores_ltm_in_starved_flies():
+    extra = ("interventions: [{kind: activate, targets: [PPL1-g1pedc, \"PPL1-g2a'1\"], "
+             "from: 0 s, to: 3 h after training}]")
+    forced, _ = run(protocol("spaced", "[{state: starved, from: 21 h before training}]", extra))
+    assert pi(forced, 2, "LTM") > 0.5
+
+
+def test_cycloheximide_blocks_ltm_not_arm():
+    extra = "interventions: [{kind: cycloheximide, from: 16 h before training, to: 24 h after training}]"
+    treated, _ = run(protocol("spaced", extra=extra))
+    assert pi(treated, 2, "LTM") < 0.1
+
+
+def test_cold_shock_erases_labile_memory_only():
+    extra = "interventions: [{kind: cold_shock, at: 2 h after training}]"
+    shocked, _ = run(protocol("single", extra=extra, tests="[3 min, 3 h]"))
+    control, _ = run(protocol("single", tests="[3 min, 3 h]"))
+    assert pi(shocked, 1, "labile") == pytest.approx(0.0, abs=1e-9)
+    assert pi(control, 1, "labile") > 0.1
+    assert pi(shocked, 1, "ARM") == pytest.approx(pi(control, 1, "ARM"), abs=1e-6)
+
+
+def test_radish_flies_form_no_arm():
+    outcome, _ = run(protocol("massed", extra="genotype: {radish: true}"))
+    assert pi(outcome, 2, "ARM") == pytest.approx(0.0, abs=1e-9)
+
+
+def test_identical_trials_are_simulated_once():
+    outcome, network = run(protocol("spaced"))
+    training = [w for w in network.simulated if w.label.startswith("training")]
+    assert len(training) == 1
+    assert len([w for w in outcome.windows if w.label.startswith("training")]) == 10
+
+
+def test_cost_grows_with_windows_not_protocol_length():
+    """A 7-day retention curve needs no more windows than a 1-day one with as many tests."""
+    _, short = run(protocol("spaced", tests="[3 min, 1 h, 3 h, 24 h]"))
+    _, long = run(protocol("spaced", tests="[3 min, 1 h, 24 h, 7 d]"))
+    assert len(long.simulated) <= len(short.simulated)
+
+
+def test_same_seed_same_numbers():
+    first, _ = run(protocol("massed"), seed=4)
+    second, _ = run(protocol("massed"), seed=4)
+    np.testing.assert_array_equal(first.p_avoid, second.p_avoid)
+    np.testing.assert_array_equal(first.samples, second.samples)
+
+
+def test_coefficients_match_direct_integration():
+    """The per-synapse update from fly-wide coefficients equals integrating each synapse's ODEs."""
+    slow = SlowLayer(PARAMS)
+    y0 = slow.initial_state(True)
+    y0[1] = 1.5  # consolidation running
+    rng = np.random.default_rng(0)
+    memory = SynapticMemory.naive(np.ones((5, 3), dtype=bool))
+    memory.labile[:], memory.arm[:], memory.ltm[:], memory.tag[:] = rng.normal(0, 0.2, (4, 5, 3))
+    start = [memory.labile.copy(), memory.arm.copy(), memory.ltm.copy(), memory.tag.copy()]
+    conditions = Conditions()
+    duration = 6 * 3600.0
+    _, coefficients, _ = slow.advance(0.0, duration, y0, conditions)
+    memory.advance(coefficients, PARAMS)
+
+    def per_synapse(t, state):
+        P = slow.consolidation(signal_at(t), conditions)
+        labile, arm, ltm, tag = state.reshape(4, -1)
+        p = PARAMS
+        return np.concatenate([-labile / p["tau_labile"],
+                               -arm * (1 / p["tau_arm"] + p["arm_erasure_rate"] * P),
+                               p["capture_rate"] * P * tag - ltm / p["tau_ltm"],
+                               -tag * (1 / p["tau_tag"] + p["capture_rate"] * P)])
+
+    signal = solve_ivp(slow.derivatives, (0, duration), y0, args=(conditions,), dense_output=True,
+                       rtol=1e-10, atol=1e-12)
+
+    def signal_at(t):
+        return signal.sol(t)
+
+    direct = solve_ivp(per_synapse, (0, duration), np.concatenate([s.ravel() for s in start]),
+                       rtol=1e-9, atol=1e-12).y[:, -1].reshape(4, 5, 3)
+    for got, expected in zip((memory.labile, memory.arm, memory.ltm, memory.tag), direct):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-7)
