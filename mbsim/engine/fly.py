@@ -66,11 +66,7 @@ class Fly:
         survival = self.schedule.survival
         if survival is not None and t >= survival.starve_from:
             return False
-        state = "fed"
-        for start, value in self.schedule.feeding:
-            if start <= t:
-                state = value
-        return state == "fed"
+        return self.schedule.feeding_at(t)[0] == "fed"
 
     def conditions(self, t: float, memory: SynapticMemory) -> Conditions:
         forcing = None

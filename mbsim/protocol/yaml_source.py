@@ -1,0 +1,75 @@
+"""Read protocol YAML and remember the line of every key, so errors can point into the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from ..errors import InputError
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """The parsed data of a YAML file and the 1-based line of each path in it (``()`` is the root)."""
+
+    data: object
+    lines: dict[Path_, int]
+
+    def line_of(self, path: Path_) -> int:
+        """Line of the deepest part of ``path`` present in the file."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+def read_yaml(text: str, filename: str) -> YamlDocument:
+    """Parse ``text``; a syntax error or a duplicated key raises :class:`InputError` with its line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        detail = error.problem or error.context
+        if error.context and error.context_mark and error.problem_mark:
+            detail += f", {error.context} started on line {error.context_mark.line + 1}"
+        raise InputError(found=f"a YAML syntax error ({detail})",
+                         expected="valid YAML: 'key: value' lines, lists as [a, b] or '- item' lines",
+                         file=filename, line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as error:
+        raise InputError(found=f"unreadable YAML ({error})", expected="valid YAML",
+                         file=filename) from None
+    lines: dict[Path_, int] = {}
+    if root is not None:
+        _record_lines(root, (), lines, filename)
+    return YamlDocument(data, lines)
+
+
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filename: str) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise InputError(found=f"the key '{key}' a second time",
+                                 expected="each key once in a mapping",
+                                 file=filename, line=key_node.start_mark.line + 1,
+                                 field=format_path(path + (key,)))
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), lines, filename)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), lines, filename)
+
+
+def format_path(path: Path_) -> str:
+    """``('tests', 'times', 2)`` -> ``'tests.times[2]'``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
