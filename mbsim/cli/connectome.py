@@ -1,0 +1,57 @@
+"""``mbsim connectome info SOURCE``: neuron, type and synapse counts of a connectome."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..connectome import CELL_CLASSES, Connectome, load, select
+from ..connectome.loaders import HEMISPHERES
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("connectome", help="inspect connectome data",
+                                   description="Inspect a connectome: a data folder or 'default'.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    info = actions.add_parser("info", help="counts per class and type, synapses per class pair",
+                              formatter_class=argparse.RawDescriptionHelpFormatter,
+                              epilog="examples:\n  mbsim connectome info default\n"
+                                     "  mbsim connectome info ../shared/data/connectome/"
+                                     "hemibrain_v1.2.1_mb")
+    info.add_argument("source", metavar="PATH|default",
+                      help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
+    info.add_argument("--select", choices=HEMISPHERES, default=None,
+                      help="keep only the mushroom body neurons of one hemisphere or both")
+    info.set_defaults(handler=run_info)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    connectome = load(args.source)
+    if args.select:
+        connectome = select(connectome, args.select)
+    print(describe(connectome))
+    return 0
+
+
+def describe(connectome: Connectome) -> str:
+    """A plain-text summary: counts per class and type, synapses per class pair, gaps."""
+    neurons = connectome.neurons
+    lines = [f"connectome {connectome.name}", f"source     {connectome.source}",
+             f"neurons    {len(neurons)}   connected pairs {len(connectome.pair_weights())}   "
+             f"synapses {int(connectome.edges['weight'].sum())}", "", "neurons per class and type:"]
+    for cell_class in CELL_CLASSES:
+        members = neurons[neurons["cell_class"] == cell_class]
+        if members.empty:
+            continue
+        lines.append(f"  {cell_class:<6} {len(members)}")
+        key = members["subtype"] if cell_class == "KC" else members["cell_type"]
+        for name, count in key.replace("", "(untyped)").value_counts().sort_index().items():
+            lines.append(f"      {name:<24} {count}")
+    lines += ["", "pairs and synapses per class pair (pre -> post):"]
+    if connectome.edges.empty:
+        lines.append("  (this data set has no connection table)")
+    for row in connectome.synapses_by_class_pair().itertuples():
+        lines.append(f"  {row.pre_class + ' -> ' + row.post_class:<16} pairs {row.pairs:>8}   "
+                     f"synapses {row.synapses:>9}")
+    missing = ", ".join(connectome.missing_edge_classes) or "none"
+    lines += ["", f"missing edge classes (absent from the data, not invented): {missing}"]
+    return "\n".join(lines)
