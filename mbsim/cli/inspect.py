@@ -1,0 +1,104 @@
+"""``mbsim inspect FILE``: a readable summary of a result file (provenance, retention, energy, survival)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from ..units import format_time
+
+PROVENANCE_KEYS = ("protocol_file", "protocol_sha256", "connectome_name", "connectome_source", "n_kc", "seed",
+                   "cohort", "mbsim_version", "git_commit", "created_by", "start_time", "end_time",
+                   "platform", "python_version", "brian2_version", "numpy_version")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("inspect", help="summarize a result file",
+                                   description="Print a summary of a result file written by 'mbsim run'.")
+    parser.add_argument("file", help="result file (.h5)")
+    parser.set_defaults(handler=run)
+
+
+def _group(tree: xr.DataTree, name: str) -> xr.Dataset | None:
+    return tree[name].to_dataset(inherit=False) if name in tree.children else None
+
+
+def _size(n_bytes: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return ""
+
+
+def provenance_lines(tree: xr.DataTree) -> list[str]:
+    lines = [f"result: {tree.attrs.get('title') or tree.attrs.get('protocol_name', '(untitled)')}",
+             f"protocol: {tree.attrs.get('protocol_name', '?')}"]
+    lines += [f"  {key}: {tree.attrs[key]}" for key in PROVENANCE_KEYS if key in tree.attrs]
+    if "parameters" in tree.attrs:
+        try:
+            sections = json.loads(tree.attrs["parameters"])
+            lines.append("  parameters: " + ", ".join(f"{k} ({len(v)} values)" for k, v in sections.items()))
+        except (ValueError, TypeError, AttributeError):
+            lines.append("  parameters: (not JSON)")
+    return lines
+
+
+def retention_lines(retention: xr.Dataset) -> list[str]:
+    phases = [str(p) for p in retention["phase"].values]
+    lines = ["retention: performance index ± SEM", f"  {'time':>10}  {'n':>5}  " +
+             "  ".join(f"{p:>14}" for p in phases)]
+    for index, seconds in enumerate(retention["retention_time"].values):
+        cells = [f"{retention['pi'].values[index, j]:+.3f} ± {retention['pi_sem'].values[index, j]:.3f}"
+                 for j in range(len(phases))]
+        lines.append(f"  {format_time(float(seconds)):>10}  {int(retention['n'].values[index]):>5}  "
+                     + "  ".join(f"{c:>14}" for c in cells))
+    return lines
+
+
+def energy_lines(energy: xr.Dataset) -> list[str]:
+    atp = energy["atp"].sum("compartment")
+    total = float(atp.sum())
+    unit = energy["atp"].attrs.get("units", "mol")
+    lines = [f"energy: ATP consumed over the run (mean per fly), total {total:.3e} {unit}"]
+    lines += [f"  {str(cause):<20} {float(value):.3e} {unit}  ({100 * float(value) / total:5.1f} %)"
+              for cause, value in zip(atp["cause"].values, atp.values)] if total > 0 else []
+    for name in ("M0", "M1"):
+        if name in energy:
+            values = energy[name].transpose("phase", "compartment")
+            lines.append(f"  {name} per phase (sum over compartments): " + ", ".join(
+                f"{phase} {float(row.sum()):.3g}" for phase, row in zip(values["phase"].values, values.values)))
+    return lines
+
+
+def survival_lines(survival: xr.Dataset) -> list[str]:
+    median = survival.attrs.get("median_survival_s")
+    start = survival.attrs.get("starve_from_s")
+    censored = int(np.sum(survival["censored"].values))
+    median_text = (f"{float(median) / 86400:.2f} d" if median is not None and np.isfinite(median)
+                   else "not reached")
+    start_text = f" (starvation from {format_time(float(start))})" if start is not None else ""
+    return [f"survival: median {median_text} after starvation starts{start_text}; "
+            f"{survival['death_time'].size} flies, {censored} censored"]
+
+
+def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
+    """The text that ``mbsim inspect`` prints."""
+    lines = provenance_lines(tree)
+    if file_size is not None:
+        lines.append(f"  file size: {_size(file_size)}")
+    lines.append("  groups: " + ", ".join(f"/{name}" for name in tree.children))
+    for name, describe in (("retention", retention_lines), ("energy", energy_lines), ("survival", survival_lines)):
+        dataset = _group(tree, name)
+        lines += [""] + (describe(dataset) if dataset is not None else [f"{name}: (not in this result)"])
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from ..io import check_result_file, load
+
+    path = check_result_file(args.file)
+    print(summary(load(path), path.stat().st_size))
+    return 0
