@@ -8,13 +8,14 @@ erases labile memory, a test reads the MBONs through each phase's efficacy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .energy import PlasticityLedger, window_activity
 from .memory import PHASES, SynapticMemory
-from .slow import ARM, CAPTURE, GLOBALS, Conditions, SlowLayer
+from ..units import format_time
+from .slow import ARM, CAPTURE, GLOBALS, MP1, SIGNAL, Conditions, SlowLayer
 from .windows import GATING_DAN_NAMES, WindowCache, test_window, trial_window
 
 #: Phases read at every test: all stores together, then each store alone.
@@ -46,6 +47,22 @@ class FlyOutcome:
     raster: tuple | None = field(default=None, repr=False)
 
 
+@dataclass
+class Walk:
+    """The state of one pass through a protocol."""
+
+    memory: SynapticMemory
+    cs_plus_kcs: np.ndarray
+    y: np.ndarray
+    ledger: PlasticityLedger
+    p_avoid: np.ndarray
+    t: float = 0.0
+    windows: list = field(default_factory=list)
+    samples: list = field(default_factory=list)
+    weights: list = field(default_factory=list)
+    raster: tuple | None = None
+
+
 class Fly:
     """Simulates one fly (one network seed) through a schedule.
 
@@ -63,9 +80,6 @@ class Fly:
 
     # --- conditions ----------------------------------------------------------------
     def fed(self, t: float) -> bool:
-        survival = self.schedule.survival
-        if survival is not None and t >= survival.starve_from:
-            return False
         return self.schedule.feeding_at(t)[0] == "fed"
 
     def conditions(self, t: float, memory: SynapticMemory) -> Conditions:
@@ -78,129 +92,138 @@ class Fly:
                 forcing = item.kind
         return Conditions(fed=self.fed(t), protein_synthesis=protein_synthesis,
                           ltm_enabled="crebB_block" not in self.schedule.genotype,
-                          mp1_forcing=forcing,
-                          tag_total=np.abs(memory.tag).sum(axis=0))
+                          mp1_forcing=forcing, tag_total=np.abs(memory.tag).sum(axis=0))
 
     def start_time(self) -> float:
         """Where the slow layer starts: training, or earlier when feeding changes before it."""
         starts = [t for t, _ in self.schedule.feeding if np.isfinite(t)]
         return min([0.0, *starts])
 
-    def breakpoints(self, end: float) -> np.ndarray:
+    def end_time(self) -> float:
+        return max([self.schedule.training_end, *self.schedule.tests])
+
+    def breakpoints(self) -> np.ndarray:
         s = self.schedule
-        times = [self.start_time(), 0.0, end]
+        times = [self.start_time(), 0.0, self.end_time()]
         for trial in s.trials:
             times += [trial.start, trial.start + trial.stimulus_duration]
         times += list(s.tests) + [start for start, _ in s.feeding]
         for item in s.interventions:
             times += [item.start, item.stop]
-        if s.survival is not None:
-            times.append(s.survival.starve_from)
         times = np.asarray(times, dtype=float)
-        return np.unique(times[np.isfinite(times) & (times >= self.start_time()) & (times <= end)])
+        keep = np.isfinite(times) & (times >= self.start_time()) & (times <= self.end_time())
+        return np.unique(times[keep])
 
     # --- the loop ------------------------------------------------------------------
     def run(self, sample_times: np.ndarray) -> FlyOutcome:
+        """Walk the protocol; then, if it asks, follow a starved sibling until death."""
+        walk = self.walk(sample_times, with_tests=True)
+        death_time, censored = (self.survival_sibling().follow_survival()
+                                if self.schedule.survival is not None
+                                and self.slow.metabolism is not None else (np.nan, True))
+        return FlyOutcome(walk.p_avoid, walk.windows, sample_times,
+                          np.concatenate(walk.samples), np.concatenate(walk.weights),
+                          walk.ledger,
+                          self.slow.metabolism.ledger(walk.y[len(GLOBALS):])
+                          if self.slow.metabolism is not None else None,
+                          death_time, censored, walk.raster)
+
+    def walk(self, sample_times: np.ndarray, with_tests: bool) -> "Walk":
         s, p = self.schedule, self.params
-        memory = SynapticMemory.naive(self.network.kc_compartment_mask)
-        cs_plus_kcs = np.zeros(self.network.n_kc, dtype=bool)
-        rng = np.random.default_rng(self.seed)
-        end = self.end_time()
-        points = self.breakpoints(end)
-        y = self.slow.initial_state(self.fed(points[0]), rng)
-        ledger = PlasticityLedger.empty(self.network.compartments, self.alpha)
-        starts = {round(t.start, 9): t for t in s.trials}
+        points = self.breakpoints()
+        walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask),
+                    cs_plus_kcs=np.zeros(self.network.n_kc, dtype=bool),
+                    y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
+                    ledger=PlasticityLedger.empty(self.network.compartments, self.alpha),
+                    p_avoid=np.full((len(s.tests), len(TEST_PHASES)), np.nan))
+        starts = {round(t.start, 9) for t in s.trials}
         ends = {round(t.start + t.stimulus_duration, 9): t for t in s.trials}
-        tests = {round(t, 9): i for i, t in enumerate(s.tests)}
-        p_avoid = np.full((len(s.tests), len(TEST_PHASES)), np.nan)
-        windows, raster = [], None
-        all_samples, all_weights = [], []
+        tests = {round(t, 9): i for i, t in enumerate(s.tests)} if with_tests else {}
+        cold_shocks = {round(i.start, 9) for i in s.interventions if i.kind == "cold_shock"}
         for t0, t1 in zip(points[:-1], points[1:]):
-            self.at_breakpoint(t0, y, memory, starts, p)
-            conditions = self.conditions(0.5 * (t0 + t1), memory)
-            inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
-            before = memory.compartment_means(cs_plus_kcs)
-            y, coefficients, samples = self.slow.advance(t0, t1, y, conditions, inside)
-            all_samples.append(samples)
-            all_weights.append(self.weights_at(inside - t0, samples, before))
-            ledger.add_consolidation(memory, coefficients)
-            memory.advance(coefficients, p)
+            if round(t0, 9) in starts and self.conditions(t0, walk.memory).mp1_forcing is None:
+                walk.y[MP1] = 0.0  # a trial interrupts the post-training MP1 episode
+            conditions = self.conditions(0.5 * (t0 + t1), walk.memory)
+            self.advance(walk, t0, t1, conditions, sample_times)
             key = round(t1, 9)
             if key in ends:
-                result, y = self.train(ends[key], memory, y, ledger)
-                if not cs_plus_kcs.any():
-                    cs_plus_kcs = result.kc_counts[0] > 0
-                    if self.record_raster:
-                        raster = getattr(result, "kc_raster", None)
-                windows.append(self.record(result, ends[key].start))
-                y[0] = 0.0 if conditions.mp1_forcing == "block" else max(y[0], p["mp1_episode"])
-            for item in s.interventions:
-                if item.kind == "cold_shock" and round(item.start, 9) == key:
-                    memory.cold_shock()
+                self.train(ends[key], walk)
+                walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
+                               else max(walk.y[MP1], p["mp1_episode"]))
+            if key in cold_shocks:
+                walk.memory.cold_shock()
             if key in tests:
-                p_avoid[tests[key]] = self.test(t1, memory, windows)
-        death_time, censored = self.survival(y, points[-1], memory, ledger)
-        return FlyOutcome(p_avoid, windows, sample_times, np.concatenate(all_samples),
-                          np.concatenate(all_weights), ledger,
-                          self.slow.metabolism.ledger(y[len(GLOBALS):])
-                          if self.slow.metabolism is not None else None,
-                          death_time, censored, raster)
+                walk.p_avoid[tests[key]] = self.test(t1, walk)
+        walk.t = points[-1]
+        return walk
 
-    def end_time(self) -> float:
-        s = self.schedule
-        last = max([s.training_end, *s.tests])
-        return last
+    def advance(self, walk: "Walk", t0: float, t1: float, conditions: Conditions,
+                sample_times: np.ndarray = np.empty(0)) -> None:
+        """Carry the slow layer and the memory stores from ``t0`` to ``t1``."""
+        inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
+        before = walk.memory.compartment_means(walk.cs_plus_kcs)
+        walk.y, coefficients, samples = self.slow.advance(t0, t1, walk.y, conditions, inside)
+        walk.samples.append(samples)
+        walk.weights.append(self.weights_at(inside - t0, samples, before))
+        walk.ledger.add_consolidation(walk.memory, coefficients)
+        walk.memory.advance(coefficients, self.params)
 
-    def at_breakpoint(self, t, y, memory, starts, p) -> None:
-        """Instant effects at the start of an interval: a trial starting interrupts MP1 episodes."""
-        if round(t, 9) in starts and self.conditions(t, memory).mp1_forcing is None:
-            y[0] = 0.0
-
-    def train(self, trial, memory, y, ledger):
+    def train(self, trial, walk: "Walk") -> None:
         """Simulate a trial's window and put its change into the memory stores."""
         window = trial_window(trial, self.schedule.interventions, not self.fed(trial.start), self.seed)
         result = self.cache.simulate(window)
-        delta = self.network.efficacy_change(result)
         genotype = self.schedule.genotype
-        received = memory.add_change(delta, self.params, arm_enabled="radish" not in genotype,
-                                     ltm_enabled="crebB_block" not in genotype)
-        ledger.add_window(received)
+        received = walk.memory.add_change(self.network.efficacy_change(result), self.params,
+                                          arm_enabled="radish" not in genotype,
+                                          ltm_enabled="crebB_block" not in genotype)
+        walk.ledger.add_window(received)
         if trial.sugar and not self.fed(trial.start):
-            y[1] += self.params["sugar_consolidation"]
+            walk.y[SIGNAL] += self.params["sugar_consolidation"]
         if self.slow.metabolism is not None:
-            activity = window_activity(result, self.network, ledger.window_costs(received))
-            y[len(GLOBALS):] = self.slow.metabolism.apply_window(y[len(GLOBALS):], activity)
-        return result, y
+            activity = window_activity(result, self.network, walk.ledger.window_costs(received))
+            walk.y[len(GLOBALS):] = self.slow.metabolism.apply_window(walk.y[len(GLOBALS):],
+                                                                      activity)
+        if not walk.cs_plus_kcs.any():
+            walk.cs_plus_kcs = result.kc_counts[0] > 0
+            if self.record_raster:
+                walk.raster = getattr(result, "kc_raster", None)
+        walk.windows.append(self.record(result, trial.start))
 
-    def test(self, t, memory, windows) -> np.ndarray:
+    def test(self, t, walk: "Walk") -> np.ndarray:
         """P(avoid CS+) read through each phase's efficacy."""
         s = self.schedule
-        starved = not self.fed(t)
         probabilities = []
         for phase in TEST_PHASES:
-            phases = PHASES if phase == "total" else (phase,)
-            efficacy = memory.efficacy(self.params, phases)
-            window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, starved, self.seed,
-                                 f"test {phase} at {t:.0f} s")
+            efficacy = walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
+            window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
+                                 self.seed, f"test at {format_time(t - s.training_end)}")
             result = self.cache.simulate(window, efficacy)
             if phase == "total":
-                windows.append(self.record(result, t))
+                walk.windows.append(self.record(result, t))
             probabilities.append(self.network.choice_probability(result))
         return np.asarray(probabilities)
 
-    def survival(self, y, t, memory, ledger):
-        """Starve after the protocol until death or the horizon (only if the protocol asks)."""
+    # --- survival -------------------------------------------------------------------
+    def survival_sibling(self) -> "Fly":
+        """The same fly in the sibling group that is starved from ``survival.starve_from`` on."""
         s = self.schedule
-        if s.survival is None or self.slow.metabolism is None:
-            return np.nan, True
+        start = s.survival.starve_from
+        feeding = tuple((t, state) for t, state in s.feeding if t < start) + ((start, "starved"),)
+        sibling = Fly(self.network, replace(s, feeding=feeding, tests=()), self.params,
+                      self.slow.metabolism, self.seed, self.alpha)
+        sibling.cache = self.cache
+        return sibling
+
+    def follow_survival(self) -> tuple[float, bool]:
+        """(death time [s], censored): walk the protocol starved, then starve until death."""
         from .survival_run import starve_until_death
-        if s.survival.starve_from > t:
-            y, coefficients, _ = self.slow.advance(t, s.survival.starve_from, y,
-                                                   self.conditions(t, memory))
-            ledger.add_consolidation(memory, coefficients)
-            memory.advance(coefficients, self.params)
-            t = s.survival.starve_from
-        return starve_until_death(self.slow, y, t, s.survival, self.conditions(t, memory))
+        walk = self.walk(np.empty(0), with_tests=False)
+        start = self.schedule.survival.starve_from
+        if start > walk.t:
+            self.advance(walk, walk.t, start, self.conditions(walk.t, walk.memory))
+            walk.t = start
+        return starve_until_death(self.slow, walk.y, walk.t, self.schedule.survival,
+                                  self.conditions(walk.t, walk.memory))
 
     # --- summaries ------------------------------------------------------------------
     def weights_at(self, elapsed, samples, before) -> np.ndarray:

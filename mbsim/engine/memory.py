@@ -5,7 +5,7 @@ Each training window's efficacy change ``delta`` (from the plasticity rule) ente
 * labile (anesthesia-sensitive short/middle-term memory): ``L += delta``, ``dL/dt = -L/tau_labile``;
 * anesthesia-resistant memory: ``A += arm_fraction*delta`` (soft-bounded by ``arm_saturation``),
   ``dA/dt = -A*(1/tau_arm + arm_erasure_rate*P)`` (LTM formation erases ARM, Isabel et al. 2004);
-* a synaptic tag ``X += delta``, ``dX/dt = -X*(1/tau_tag + capture_rate*P)``, captured into LTM
+* a synaptic tag ``X = tanh(X + delta)`` (bounded by one full efficacy), ``dX/dt = -X*(1/tau_tag + capture_rate*P)``, captured into LTM
   ``dT/dt = capture_rate*P*X - T/tau_ltm`` while the fly-wide consolidation program ``P(t)`` runs.
 
 Because ``P(t)`` is shared by all synapses, every store is a linear function of its value at the start
@@ -110,7 +110,7 @@ class SynapticMemory:
         else:
             received["ARM"] = np.zeros_like(delta)
         if ltm_enabled:
-            self.tag += delta
+            self.tag = np.tanh(self.tag + delta)  # a synapse cannot be tagged beyond full efficacy
         return received
 
     def cold_shock(self) -> None:

@@ -101,8 +101,9 @@ def energy_dataset(outcomes, compartments, alpha: float) -> xr.Dataset:
                                                                  "alpha": alpha})}
     ledgers = [o.metabolism_ledger for o in outcomes if o.metabolism_ledger is not None]
     if ledgers:
-        atp = np.mean([[ledger["atp"].get(cause, np.zeros(len(compartments)))
-                        for cause in ENERGY_CAUSES] for ledger in ledgers], axis=0)
+        causes = list(ledgers[0]["causes"])
+        atp = np.mean([ledger["atp"][[causes.index(c) for c in ENERGY_CAUSES]]
+                       for ledger in ledgers], axis=0)
         data["atp"] = (("cause", "compartment"), atp, _attrs("mol", "ATP consumed over the run"))
     return xr.Dataset(data, coords={"phase": ("phase", phases),
                                     "compartment": ("compartment", list(compartments)),
@@ -110,21 +111,21 @@ def energy_dataset(outcomes, compartments, alpha: float) -> xr.Dataset:
 
 
 def survival_dataset(outcomes, starve_from: float, horizon: float) -> xr.Dataset:
-    from ..metabolism.survival import kaplan_meier
-    death = np.array([o.death_time for o in outcomes])
+    """Kaplan-Meier survival of the cohort, times counted from the start of starvation."""
+    from ..metabolism.survival import kaplan_meier, median_survival
     censored = np.array([o.censored for o in outcomes])
-    times, fraction = kaplan_meier(np.where(censored, horizon, death), censored)
-    alive = np.sort(death[~censored])
-    median = float(np.median(death)) if (~censored).sum() * 2 > len(death) else float("nan")
-    ds = xr.Dataset(
+    since = np.array([o.death_time for o in outcomes]) - starve_from
+    times, fraction = kaplan_meier(np.where(censored, horizon, since), censored)
+    return xr.Dataset(
         {"survival_fraction": ("time", fraction, _attrs("1", "Kaplan-Meier survival")),
-         "death_time": ("fly", np.where(censored, np.nan, death), _attrs("s", "time of death")),
+         "death_time": ("fly", np.where(censored, np.nan, since),
+                        _attrs("s", "time of death after the start of starvation")),
          "censored": ("fly", censored, _attrs("1", "alive at the horizon"))},
-        coords={"time": ("time", times, _attrs("s", "time after the start of training")),
+        coords={"time": ("time", times, _attrs("s", "time after the start of starvation")),
                 "fly": ("fly", np.arange(len(outcomes)))},
-        attrs={"median_survival_s": median, "starve_from_s": starve_from,
-               "deaths": int(len(alive))})
-    return ds
+        attrs={"median_survival_s": median_survival(times, fraction),
+               "starve_from_s": starve_from, "horizon_s": horizon,
+               "deaths": int((~censored).sum())})
 
 
 def slow_names(metabolism) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -6,8 +6,10 @@ State (fly-wide scalars, then the metabolism's variables if a metabolism model i
   each training trial, reset to 0 when the next trial starts (training interrupts the episode), decaying
   with ``tau_mp1``; thermogenetic activation drives it to ``mp1_forced``, a block to 0;
 * ``signal`` the consolidation signal: ``d signal/dt = trigger/tau_consolidation - signal/tau_consolidation_decay``,
-  where ``trigger`` is the rise of KC mitochondrial pyruvate flux from the metabolism model (Placais et al.
-  2017) or, without one, ``mp1`` gated by feeding state;
+  where ``trigger`` is ``trigger_gain * mp1 * rise``: the coincidence of MP1 activity and the rise
+  of KC mitochondrial pyruvate flux it causes (Placais et al. 2017), from the metabolism model; without
+  one, ``mp1`` gated by feeding state. Counting the rise only while MP1 is active keeps the
+  consolidation program's own ATP demand (which also raises the flux) from sustaining it forever;
 * ``arm``, ``tag``, ``capture``, ``captured``: the unit-response coefficients of :mod:`.memory`, reset to
   (1, 1, 0, 0) at the start of every interval.
 
@@ -48,6 +50,19 @@ class SlowLayer:
         self.params = params
         self.metabolism = metabolism
         self.names = GLOBALS + (tuple(metabolism.names) if metabolism is not None else ())
+        self.solver_options = self._solver_options()
+
+    def _solver_options(self) -> dict:
+        """LSODA for the scalars alone; BDF with the metabolism's sparsity and scales otherwise."""
+        if self.metabolism is None:
+            return {"method": "LSODA", "rtol": 1e-6, "atol": 1e-9}
+        n_globals, n = len(GLOBALS), len(self.names)
+        sparsity = np.zeros((n, n), dtype=bool)
+        sparsity[:n_globals, :] = True                 # the scalars read the trigger
+        sparsity[n_globals:, :n_globals] = True        # metabolism reads MP1, P and the tag
+        sparsity[n_globals:, n_globals:] = self.metabolism.jac_sparsity
+        atol = np.concatenate([np.full(n_globals, 1e-9), 1e-9 * self.metabolism.layout.scales])
+        return {"method": "BDF", "rtol": 1e-6, "atol": atol, "jac_sparsity": sparsity}
 
     def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
         head = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
@@ -63,9 +78,10 @@ class SlowLayer:
     def trigger(self, y: np.ndarray, conditions: Conditions) -> float:
         """Drive of the consolidation signal: the energy-flux rise, or MP1 activity gated by feeding."""
         if self.metabolism is not None:
-            return self.params["trigger_gain"] * self.metabolism.ltm_trigger(y[len(GLOBALS):])
+            rise = self.metabolism.ltm_trigger(y[len(GLOBALS):])
+            return self.params["trigger_gain"] * max(y[MP1], 0.0) * rise
         gate = 1.0 if conditions.fed else self.params["starved_trigger"]
-        return self.params["trigger_gain"] * y[MP1] * gate
+        return y[MP1] * gate
 
     def derivatives(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
         p = self.params
@@ -105,8 +121,8 @@ class SlowLayer:
         y0[[ARM, TAG, CAPTURE, CAPTURED]] = (1.0, 1.0, 0.0, 0.0)
         if t1 <= t0:
             return y0, Coefficients(0.0, 1.0, 1.0, 0.0, 0.0), np.empty((0, len(y0)))
-        solution = solve_ivp(self.derivatives, (t0, t1), y0, method="LSODA", args=(conditions,),
-                             rtol=1e-6, atol=1e-9, dense_output=len(sample_times) > 0)
+        solution = solve_ivp(self.derivatives, (t0, t1), y0, args=(conditions,),
+                             dense_output=len(sample_times) > 0, **self.solver_options)
         if not solution.success:
             raise SimulationError(f"slow-layer solver failed between t={t0:.6g} s and "
                                   f"t={t1:.6g} s: {solution.message}")
@@ -122,5 +138,5 @@ class SlowLayer:
         if len(bad):
             raise SimulationError(f"slow layer: variable '{self.names[bad[0]]}' is {y[bad[0]]} "
                                   f"at t={t:.6g} s")
-        if self.metabolism is not None and hasattr(self.metabolism, "check_state"):
+        if self.metabolism is not None:
             self.metabolism.check_state(t, y[len(GLOBALS):])

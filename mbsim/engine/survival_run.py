@@ -12,22 +12,22 @@ from .slow import GLOBALS
 def starve_until_death(slow, y, t, survival, conditions) -> tuple[float, bool]:
     """(death time [s], censored) for one fly starved from ``survival.starve_from``.
 
-    The fly dies when the metabolism's ``death_margin`` (reserves above the fly's lethal threshold)
-    crosses zero; a fly alive at ``starve_from + horizon`` is censored.
+    The fly dies when its body reserves fall below the metabolism's ``death_threshold``; a fly alive
+    at ``starve_from + horizon`` is censored.
     """
     metabolism = slow.metabolism
     head = len(GLOBALS)
-    if metabolism.death_margin(y[head:]) <= 0:
+    if metabolism.is_dead(y[head:]):
         return t, False
     end = survival.starve_from + survival.horizon
     if t >= end:
         return np.nan, True
 
     def margin(_, state, *args):
-        return metabolism.death_margin(state[head:])
+        return float(metabolism.reserve_energy(state[head:])) - metabolism.death_threshold
     margin.terminal, margin.direction = True, -1
-    solution = solve_ivp(slow.derivatives, (t, end), y, method="LSODA", events=margin,
-                         args=(conditions,), rtol=1e-6, atol=1e-9)
+    solution = solve_ivp(slow.derivatives, (t, end), y, events=margin, args=(conditions,),
+                         **slow.solver_options)
     if not solution.success:
         raise SimulationError(f"survival run failed after t={t:.6g} s: {solution.message}")
     if len(solution.t_events[0]):
