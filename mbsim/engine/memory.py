@@ -54,9 +54,9 @@ def load_memory_params(path=None) -> ParameterSet:
     return load_parameters(path or PARAMS_DIR / "memory.yaml", MEMORY_SPECS)
 
 
-def consolidation_level(signal: float, params: ParameterSet) -> float:
+def consolidation_level(signal, params: ParameterSet):
     """Activity ``P`` (0..1) of the LTM program for a consolidation signal (Hill switch)."""
-    signal = max(signal, 0.0)
+    signal = np.maximum(signal, 0.0)
     n, theta = params["consolidation_hill"], params["consolidation_threshold"]
     return signal**n / (signal**n + theta**n)
 

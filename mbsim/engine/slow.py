@@ -62,7 +62,8 @@ class SlowLayer:
         sparsity[n_globals:, :n_globals] = True        # metabolism reads MP1, P and the tag
         sparsity[n_globals:, n_globals:] = self.metabolism.jac_sparsity
         atol = np.concatenate([np.full(n_globals, 1e-9), 1e-9 * self.metabolism.layout.scales])
-        return {"method": "BDF", "rtol": 1e-6, "atol": atol, "jac_sparsity": sparsity}
+        return {"method": "BDF", "rtol": 1e-6, "atol": atol, "jac_sparsity": sparsity,
+                "vectorized": True}
 
     def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
         head = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
@@ -70,20 +71,23 @@ class SlowLayer:
             return head
         return np.concatenate([head, self.metabolism.initial_state(fed, rng)])
 
-    def consolidation(self, y: np.ndarray, conditions: Conditions) -> float:
+    def consolidation(self, y: np.ndarray, conditions: Conditions):
+        """Activity ``P`` of the LTM program; ``y`` may be (n,) or (n, k)."""
         if not (conditions.protein_synthesis and conditions.ltm_enabled):
-            return 0.0
+            return np.zeros_like(y[SIGNAL])
         return consolidation_level(y[SIGNAL], self.params)
 
-    def trigger(self, y: np.ndarray, conditions: Conditions) -> float:
-        """Drive of the consolidation signal: the energy-flux rise, or MP1 activity gated by feeding."""
+    def trigger(self, y: np.ndarray, conditions: Conditions):
+        """Drive of the consolidation signal: MP1 activity times the energy-flux rise it causes,
+        or, without a metabolism model, MP1 activity gated by feeding state."""
+        mp1 = np.maximum(y[MP1], 0.0)
         if self.metabolism is not None:
             rise = self.metabolism.ltm_trigger(y[len(GLOBALS):])
-            return self.params["trigger_gain"] * max(y[MP1], 0.0) * rise
-        gate = 1.0 if conditions.fed else self.params["starved_trigger"]
-        return y[MP1] * gate
+            return self.params["trigger_gain"] * mp1 * rise
+        return mp1 * (1.0 if conditions.fed else self.params["starved_trigger"])
 
     def derivatives(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
+        """dy/dt; ``y`` may be (n,) or (n, k) (``solve_ivp(vectorized=True)``)."""
         p = self.params
         P = self.consolidation(y, conditions)
         capture = p["capture_rate"] * P * y[TAG]
@@ -106,13 +110,14 @@ class SlowLayer:
         return dy
 
     def drive(self, y: np.ndarray, conditions: Conditions):
-        """What the memory side imposes on metabolism at this state."""
+        """What the memory side imposes on metabolism at this state (columns of y: flies)."""
         from ..metabolism import Drive
         P = self.consolidation(y, conditions)
-        tag_total = conditions.tag_total if conditions.tag_total is not None else 0.0
-        ltm_rate = self.params["capture_rate"] * P * y[TAG] * np.asarray(tag_total, dtype=float)
-        return Drive(fed=conditions.fed, mp1=float(y[MP1]), consolidation=P,
-                     ltm_rate=np.broadcast_to(ltm_rate, (len(self.metabolism.compartments),)))
+        tag_total = np.zeros(len(self.metabolism.compartments)) if conditions.tag_total is None \
+            else np.asarray(conditions.tag_total, dtype=float)
+        tag_rate = self.params["capture_rate"] * P * y[TAG]
+        ltm_rate = np.multiply.outer(tag_total, tag_rate)  # (n_comp,) or (n_comp, k)
+        return Drive(fed=conditions.fed, mp1=y[MP1], consolidation=P, ltm_rate=ltm_rate)
 
     def advance(self, t0: float, t1: float, y0: np.ndarray, conditions: Conditions,
                 sample_times: np.ndarray = np.empty(0)):

@@ -90,7 +90,7 @@ class Metabolism:
         column = (slice(None), None) if y.ndim == 2 else slice(None)
         mp1_mask = self.mp1_mask[column]
         pyr, atp, pdh = y[lay.pyruvate], y[lay.atp], y[lay.pdh]
-        cons, mp1 = float(drive.consolidation), float(drive.mp1)
+        cons, mp1 = np.asarray(drive.consolidation, float), np.asarray(drive.mp1, float)
         sw = self._switches(sugar)
         dy = np.zeros_like(y)
 
@@ -225,16 +225,18 @@ class Metabolism:
         mm_per_s = k["pdh_max"] * y[lay.pdh] * pyr / (pyr + k["pdh_pyruvate_half_saturation"])
         return mm_per_s * self.vk / FMOL
 
-    def ltm_trigger(self, y: np.ndarray) -> float:
+    def ltm_trigger(self, y: np.ndarray) -> float | np.ndarray:
         """Relative rise of PDH flux above its fed baseline, mean over MP1 target compartments (>= 0).
 
         Smooth ramp 0.5*(x + sqrt(x^2 + w^2)) of x = flux/fed_flux - 1 (w = trigger_smoothing), so
-        the fed baseline gives w/2 and a fall of flux gives ~0.
+        the fed baseline gives w/2 and a fall of flux gives ~0. ``y`` may be (n,) or (n, k).
         """
-        rise = self.pyruvate_flux(y) / self.fed_flux - 1.0
+        column = (slice(None), None) if y.ndim == 2 else slice(None)
+        rise = self.pyruvate_flux(y) / self.fed_flux[column] - 1.0
         w = self.params.trigger_smoothing
         ramp = 0.5 * (rise + np.sqrt(rise * rise + w * w))
-        return float(np.sum(ramp * self.mp1_mask) / np.sum(self.mp1_mask))
+        mean = np.sum(ramp * self.mp1_mask[column], axis=0) / np.sum(self.mp1_mask)
+        return float(mean) if y.ndim == 1 else mean
 
     def reserve_energy(self, y: np.ndarray) -> np.ndarray:
         """Body reserves (glycogen + lipid + hemolymph sugar) [mol ATP-equivalents]; y may be (n, ...)."""
