@@ -59,7 +59,10 @@ class AnalyticNetwork:
     def validate_schedule(self, schedule) -> None:
         """Nothing to check: every odor name has a KC set."""
 
-    def simulate(self, window, efficacy=None) -> AnalyticResult:
+    def gates_ltm(self, targets) -> bool:
+        return bool({"PPL1-g1pedc", "PPL1-g2a'1"} & set(targets))
+
+    def simulate(self, window, efficacy=None, record_raster=False) -> AnalyticResult:
         self.simulated.append(window)
         counts = np.array([self.kcs_of(p.odor) * 5.0 for p in window.odors]).reshape(-1, self.n_kc)
         change = np.zeros((self.n_kc, len(COMPARTMENTS)))

@@ -16,7 +16,7 @@ from .energy import PlasticityLedger, window_activity
 from .memory import PHASES, SynapticMemory
 from ..units import format_time
 from .slow import ARM, CAPTURE, GLOBALS, MP1, SIGNAL, Conditions, SlowLayer
-from .windows import GATING_DAN_NAMES, WindowCache, test_window, trial_window
+from .windows import WindowCache, test_window, trial_window
 
 #: Phases read at every test: all stores together, then each store alone.
 TEST_PHASES = ("total",) + PHASES
@@ -88,7 +88,7 @@ class Fly:
         for item in self.schedule.interventions_at(t):
             if item.kind == "cycloheximide":
                 protein_synthesis = False
-            elif item.kind in ("activate", "block") and GATING_DAN_NAMES & set(item.targets):
+            elif item.kind in ("activate", "block") and self.network.gates_ltm(item.targets):
                 forcing = item.kind
         return Conditions(fed=self.fed(t), protein_synthesis=protein_synthesis,
                           ltm_enabled="crebB_block" not in self.schedule.genotype,
@@ -171,7 +171,7 @@ class Fly:
     def train(self, trial, walk: "Walk") -> None:
         """Simulate a trial's window and put its change into the memory stores."""
         window = trial_window(trial, self.schedule.interventions, not self.fed(trial.start), self.seed)
-        result = self.cache.simulate(window)
+        result = self.cache.simulate(window, record_raster=self.record_raster)
         genotype = self.schedule.genotype
         received = walk.memory.add_change(self.network.efficacy_change(result), self.params,
                                           arm_enabled="radish" not in genotype,

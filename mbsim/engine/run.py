@@ -18,6 +18,7 @@ from ..paths import PROJECT_ROOT
 from . import results
 from .fly import Fly
 from .memory import load_memory_params
+from .network_view import NetworkView
 from .windows import window_seed
 
 
@@ -26,6 +27,7 @@ class RunSettings:
     """Everything besides the protocol that determines a run's numbers."""
 
     connectome: str = "default"
+    odors: str = "synthetic"             # or a Hallem-Carlson responses.csv
     network_params: str | None = None   # file path; None = data/params/network.yaml
     memory_params: str | None = None
     metabolism_params: str | None = None
@@ -36,14 +38,20 @@ class RunSettings:
     samples: int = 240                   # time points of the recorded time courses
 
 
+def build_model(settings: RunSettings):
+    """Network view, parameter sets and metabolism for one process (cached per process)."""
+    return _build_model(settings.connectome, settings.odors, settings.network_params,
+                        settings.memory_params, settings.metabolism_params, settings.metabolism)
+
+
 @lru_cache(maxsize=4)
-def build_model(connectome: str, network_params: str | None, memory_params: str | None,
-                metabolism_params: str | None, metabolism: bool):
-    """Network, parameter sets and metabolism for one process (compiled code is cached on disk)."""
+def _build_model(connectome, odors, network_params, memory_params, metabolism_params, metabolism):
     from ..connectome import load
-    from ..network import MushroomBodyNetwork, load_network_params
-    net_params = load_network_params(network_params)
-    network = MushroomBodyNetwork(load(connectome), net_params)
+    from ..network import MushroomBodyNetwork, OdorLibrary, load_parameters
+    net_params = load_parameters(network_params)
+    library = (OdorLibrary.synthetic(net_params) if odors == "synthetic"
+               else OdorLibrary.hallem_carlson(net_params, odors))
+    network = NetworkView(MushroomBodyNetwork(load(connectome), net_params, library))
     model = None
     if metabolism:
         from ..metabolism import Metabolism, load_metabolism_params
@@ -62,9 +70,7 @@ def sample_times(schedule, count: int) -> np.ndarray:
 def run_fly(task):
     """One fly (a picklable task for process pools and Dask)."""
     schedule, settings, fly_seed = task
-    network, net_params, mem_params, metabolism = build_model(
-        settings.connectome, settings.network_params, settings.memory_params,
-        settings.metabolism_params, settings.metabolism)
+    network, _, mem_params, metabolism = build_model(settings)
     fly = Fly(network, schedule, mem_params, metabolism, seed=fly_seed,
               alpha=settings.alpha, record_raster=True)
     return fly.run(sample_times(schedule, settings.samples))
@@ -79,10 +85,8 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     schedule = protocol.schedule()
     cohort = settings.cohort or schedule.cohort
     seed = schedule.seed if settings.seed is None else settings.seed
-    network, net_params, mem_params, metabolism = build_model(
-        settings.connectome, settings.network_params, settings.memory_params,
-        settings.metabolism_params, settings.metabolism)
-    network.validate_schedule(schedule)
+    network, net_params, mem_params, metabolism = build_model(settings)
+    network.validate_schedule(schedule, protocol)
     tasks = [(schedule, settings, window_seed(seed, "fly", i)) for i in range(cohort)]
     outcomes = map_tasks(run_fly, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
                          description="flies")

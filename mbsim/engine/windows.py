@@ -18,8 +18,6 @@ from ..network.stimulus import Manipulation, OdorPulse, Window
 #: Odor timing inside a test window [s]: CS+ sampled first, then CS-, as in a T-maze choice point.
 TEST_PULSES = ((0.5, 2.5), (3.0, 5.0))
 TEST_DURATION = 5.0
-#: Target names that mean the LTM-gating PPL1 neurons (MP1 = PPL1-g1pedc, MV1 = PPL1-g2a'1).
-GATING_DAN_NAMES = frozenset({"PPL1-g1pedc", "PPL1-g2a'1", "PPL101", "PPL103", "MP1", "MV1"})
 
 
 def window_seed(fly_seed: int, *labels) -> int:
@@ -69,7 +67,8 @@ class WindowCache:
     def __post_init__(self):
         self._store: dict[str, object] = {}
 
-    def simulate(self, window: Window, efficacy: np.ndarray | None = None):
+    def simulate(self, window: Window, efficacy: np.ndarray | None = None,
+                 record_raster: bool = False):
         key = window.key()
         if efficacy is not None:
             key += hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]
@@ -77,5 +76,5 @@ class WindowCache:
             self.hits += 1
         else:
             self.misses += 1
-            self._store[key] = self.network.simulate(window, efficacy)
+            self._store[key] = self.network.simulate(window, efficacy, record_raster)
         return self._store[key]

@@ -1,0 +1,240 @@
+"""Compile the Brian2 network once per structure and parameter set, then run it chunk by chunk.
+
+The network is generated with Brian2's ``cpp_standalone`` device for a fixed chunk duration and
+compiled into ``paths.cache_dir()/network/<key>``, where the key hashes the structure, the parameters
+and this package's model code. A ``manifest.json`` records which command-line names set the inputs and
+state (Brian2's ``run_args`` mechanism) and which result files hold the outputs, so any later process
+runs the binary directly, without Brian2's device and without recompiling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SimulationError
+from ..paths import cache_dir
+from . import equations
+from .parameters import NetworkParameters
+from .structure import NetworkStructure
+
+#: Distinct manipulation sets (combinations of manipulations) one window may use; set 0 is "none".
+MANIPULATION_SETS = 8
+#: State variables carried from one chunk to the next.
+STATE = {"kc": ("v", "I_pn", "I_adaptation"), "apl": ("activity",), "mbon": ("v", "I_kc"),
+         "dan": ("v",)}
+GROUP_OF = {"PN": "pn", "KC": "kc", "APL": "apl", "MBON": "mbon", "DAN": "dan"}
+INPUT_TABLES = ("pn_rate", "us_drive", "activation_gate", "release_gate")
+CODE_FILES = ("equations.py", "compiled.py")
+
+
+@dataclass(frozen=True)
+class CompiledNetwork:
+    """A compiled standalone project and its manifest; :meth:`run_chunk` runs one chunk."""
+
+    directory: Path
+    manifest: dict
+
+    @property
+    def bins(self) -> int:
+        return self.manifest["bins"]
+
+    def run_chunk(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the binary once with the given input tables/state and return every recorded output."""
+        settable = self.manifest["settable"]
+        with tempfile.TemporaryDirectory(prefix="mbsim-chunk-") as tmp:
+            args = []
+            for name, value in inputs.items():
+                spec = settable[name]
+                array = np.ascontiguousarray(value, dtype=spec["dtype"])
+                if list(array.shape) != spec["shape"]:
+                    raise SimulationError(f"input '{name}' has shape {array.shape}, "
+                                          f"the compiled network expects {tuple(spec['shape'])}")
+                path = os.path.join(tmp, name.replace(".", "_") + ".dat")
+                array.tofile(path)
+                args.append(f"{spec['arg']}={path}")
+            results = os.path.join(tmp, "results", "")
+            os.makedirs(results)
+            done = subprocess.run([str(self.directory / "main"), "--results_dir", results, *args],
+                                  cwd=self.directory, capture_output=True, text=True)
+            if done.returncode != 0 or "Error" in done.stderr:
+                raise SimulationError(f"compiled network failed ({self.directory}): "
+                                      f"{done.stderr.strip() or done.stdout.strip()}")
+            return {name: np.fromfile(os.path.join(results, spec["file"]), dtype=spec["dtype"])
+                    for name, spec in self.manifest["outputs"].items()}
+
+
+def code_version() -> str:
+    """Hash of the model code, so editing equations invalidates compiled networks."""
+    import brian2
+    h = hashlib.sha256(brian2.__version__.encode())
+    for name in CODE_FILES:
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> CompiledNetwork:
+    """The compiled network for this structure and parameter set, built if not yet in the cache."""
+    key = f"{structure.digest()}-{params.digest(compiled_only=True)}-{code_version()}"
+    root = cache_dir() / "network"
+    root.mkdir(parents=True, exist_ok=True)
+    directory = root / key
+    with _locked(root / f"{key}.lock"):
+        if not (directory / "manifest.json").is_file():
+            staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=root))
+            try:
+                manifest = _build(structure, params, staging)
+                (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
+                if directory.exists():
+                    shutil.rmtree(directory)
+                staging.rename(directory)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    return CompiledNetwork(directory, manifest)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path``, so concurrent processes compile a network only once."""
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _namespace(params: NetworkParameters) -> dict:
+    """The compiled parameters as Brian2 quantities, named as in the parameter file, and the noise."""
+    import brian2 as b2
+    units = {"time": b2.second, "rate": b2.Hz, "voltage": b2.volt, "current": b2.amp,
+             "conductance": b2.siemens, "capacitance": b2.farad, "dimensionless": 1}
+    ns = {f.name: getattr(params, f.name) * units[f.metadata["dimension"]]
+          for f in fields(params) if f.metadata and f.metadata["compiled"]}
+    return ns | equations.noise_functions()
+
+
+def _build(structure: NetworkStructure, params: NetworkParameters, directory: Path) -> dict:
+    """Generate and compile the standalone project in ``directory``; return its manifest."""
+    import brian2 as b2
+
+    b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
+    b2.device.reinit()
+    b2.device.activate(directory=str(directory), build_on_run=False)
+    previous_flags = b2.prefs.codegen.cpp.extra_compile_args_gcc
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-ffast-math", "-march=native"]
+    b2.defaultclock.dt = params.time_step * b2.second
+    bins = int(round(params.chunk_duration / params.input_resolution))
+    res = params.input_resolution * b2.second
+    n = {c: structure.size(c) for c in GROUP_OF}
+    tables = {
+        "pn_rate": b2.TimedArray(np.zeros((bins, n["PN"])) * b2.Hz, dt=res, name="pn_rate"),
+        "us_drive": b2.TimedArray(np.zeros((bins, 2)), dt=res, name="us_drive"),
+        "activation_gate": b2.TimedArray(np.zeros((bins, MANIPULATION_SETS)), dt=res,
+                                         name="activation_gate"),
+        "release_gate": b2.TimedArray(np.ones((bins, MANIPULATION_SETS)), dt=res,
+                                      name="release_gate"),
+        "window_seed": b2.TimedArray([0.0], dt=params.chunk_duration * b2.second,
+                                     name="window_seed"),
+        "step_offset": b2.TimedArray([0.0], dt=params.chunk_duration * b2.second,
+                                     name="step_offset"),
+    }
+    ns = _namespace(params) | tables
+    groups = {
+        "pn": b2.NeuronGroup(n["PN"], equations.PN_EQUATIONS, threshold=equations.PN_THRESHOLD,
+                             reset=equations.PN_RESET, namespace=ns, name="pn"),
+        "kc": b2.NeuronGroup(n["KC"], equations.KC_EQUATIONS, threshold="v > kc_threshold",
+                             reset="v = kc_reset\nI_adaptation += kc_adaptation_increment", method="euler", namespace=ns, name="kc"),
+        "apl": b2.NeuronGroup(n["APL"], equations.APL_EQUATIONS, method="euler", namespace=ns,
+                              name="apl"),
+        "mbon": b2.NeuronGroup(n["MBON"], equations.MBON_EQUATIONS, threshold="v > mbon_threshold",
+                               reset="v = mbon_reset", method="euler",
+                               namespace=ns, name="mbon"),
+        "dan": b2.NeuronGroup(n["DAN"], equations.DAN_EQUATIONS, threshold="v > dan_threshold",
+                              reset="v = dan_reset", method="euler",
+                              namespace=ns, name="dan"),
+    }
+    kc, apl, mbon, dan = groups["kc"], groups["apl"], groups["mbon"], groups["dan"]
+    kc.v, mbon.v, dan.v = ns["kc_rest"], ns["mbon_rest"], ns["dan_rest"]
+    to_first_apl = np.zeros(n["KC"], dtype=int)
+    kc.apl_activity = b2.linked_var(apl, "activity", index=to_first_apl)
+    kc.apl_release = b2.linked_var(apl, "release", index=to_first_apl)
+    kc.apl_weight = params.apl_kc_current * structure.kc_apl * b2.amp
+    families = structure.groups["DAN"]["subtype"].to_numpy()
+    valence = structure.groups["DAN"]["valence"].to_numpy()
+    punishing = valence == "punishment"
+    dan.shock_gain = np.where(punishing, np.where(families == "PAM", params.pam_shock_fraction, 1.0), 0.0)
+    dan.sugar_gain = np.where(valence == "reward", 1.0, 0.0)
+
+    pn_kc = b2.Synapses(groups["pn"], kc, "weight : amp (constant)", on_pre=equations.PN_KC_ON_PRE,
+                        namespace=ns, name="pn_kc")
+    pn_kc.connect(i=structure.pn_kc.pre, j=structure.pn_kc.post)
+    pn_kc.weight = params.pn_kc_current * structure.input_weights(
+        structure.pn_kc, n["KC"], params.pn_kc_compensation) * b2.amp
+    senders = np.flatnonzero(structure.kc_apl > 0)
+    kc_apl = b2.Synapses(kc, apl, "weight : 1 (constant)", on_pre=equations.KC_APL_ON_PRE,
+                         namespace=ns, name="kc_apl")
+    kc_apl.connect(i=senders, j=np.zeros(len(senders), dtype=int))
+    kc_apl.weight = params.kc_apl_increment * structure.kc_apl[senders]
+    syn = structure.kc_mbon
+    kc_mbon = b2.Synapses(kc, mbon, equations.KC_MBON_MODEL, on_pre=equations.KC_MBON_ON_PRE,
+                          namespace=ns, name="kc_mbon")
+    kc_mbon.connect(i=syn.pre, j=syn.post)
+    kc_mbon.weight = params.kc_mbon_current * structure.input_weights(
+        syn, n["MBON"], params.kc_mbon_compensation) * b2.amp
+    kc_mbon.efficacy = 1.0
+    every_bin, every_noise = res, params.noise_interval * b2.second
+    updates = [groups["pn"].run_regularly(equations.PN_UPDATE, dt=every_bin),
+               kc.run_regularly(equations.KC_UPDATE, dt=every_bin),
+               apl.run_regularly(equations.RELEASE_UPDATE, dt=every_bin),
+               mbon.run_regularly(equations.MBON_UPDATE, dt=every_bin),
+               dan.run_regularly(equations.DAN_UPDATE, dt=every_bin),
+               mbon.run_regularly(equations.noise_update("mbon", equations.STREAM_MBON),
+                                  dt=every_noise),
+               dan.run_regularly(equations.noise_update("dan", equations.STREAM_DAN),
+                                 dt=every_noise)]
+    monitors = {name: b2.SpikeMonitor(groups[name], variables=[], name=f"{name}_spikes")
+                for name in ("kc", "mbon", "dan")}
+    net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *monitors.values())
+    net.run(params.chunk_duration * b2.second, namespace=ns)
+    b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)
+    manifest = _manifest(b2.device, groups, tables, kc_mbon, len(syn.pre), monitors, bins)
+    b2.device.reinit()
+    b2.set_device("runtime")
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = previous_flags
+    return manifest
+
+
+def _manifest(device, groups, tables, kc_mbon, n_kc_mbon: int, monitors, bins: int) -> dict:
+    """Command-line names of settable arrays and file names of outputs, with dtypes and shapes."""
+    def spec(var, arg=None, shape=None):
+        return {"arg": arg, "file": device.get_array_filename(var), "dtype": np.dtype(var.dtype).str,
+                "shape": list(shape) if shape is not None else [int(var.size)]}
+
+    settable, outputs = {}, {}
+    for name, table in tables.items():
+        settable[name] = {"arg": f"{table.name}.values", "dtype": np.dtype(table.values.dtype).str,
+                          "shape": list(table.values.shape)}
+    for gname, group in groups.items():
+        names = STATE.get(gname, ()) + ("manipulation_set",)
+        for var in names:
+            settable[f"{gname}.{var}"] = spec(group.variables[var], f"{gname}.{var}")
+        for var in STATE.get(gname, ()) + (("spike_count", "release_count") if gname == "pn" else ()):
+            outputs[f"{gname}.{var}"] = spec(group.variables[var])
+    settable["kc_mbon.efficacy"] = spec(kc_mbon.variables["efficacy"], "kc_mbon.efficacy",
+                                        shape=[n_kc_mbon])
+    for gname, monitor in monitors.items():
+        outputs[f"{gname}.spike_i"] = spec(monitor.variables["i"])
+        outputs[f"{gname}.spike_t"] = spec(monitor.variables["t"])
+    return {"bins": bins, "settable": settable, "outputs": outputs}

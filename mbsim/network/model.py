@@ -1,0 +1,216 @@
+"""The spiking mushroom body: build from a connectome, simulate windows, summarise what they did.
+
+``MushroomBodyNetwork(connectome).simulate(window, efficacy)`` returns a :class:`WindowResult`: KC
+responses per odor pulse, MBON rates per pulse, DAN rates per second, spike and release counts, and
+the plasticity integrals of the window. The result is a pure function of the window (including its
+seed) and the efficacy array.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..connectome.core import Connectome
+from ..errors import InputError
+from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network
+from .inputs import WindowInputs, prepare_inputs
+from .odors import OdorLibrary
+from .parameters import NetworkParameters, load_parameters
+from .plasticity import coincidence_integrals
+from .stimulus import Window
+from .structure import build_structure
+
+
+@dataclass(frozen=True, eq=False)
+class WindowResult:
+    """What one window did. Rates in Hz; arrays ordered as the network's names say. The APL is
+    graded (no spikes), so it appears in neither ``spikes_by_type`` nor ``release_events``."""
+
+    window: Window
+    compartments: tuple[str, ...]
+    depression: np.ndarray       # (n_kc, n_comp)
+    potentiation: np.ndarray     # (n_kc, n_comp)
+    kc_counts: np.ndarray        # (n_odor_pulses, n_kc) spikes during each pulse
+    mbon_types: tuple[str, ...]
+    mbon_rates: np.ndarray       # (n_odor_pulses, n_mbon_types) mean rate per neuron of the type
+    dan_types: tuple[str, ...]
+    dan_rates: np.ndarray        # (n_seconds, n_dan_types), 1 s bins
+    spikes_by_type: pd.Series    # cell_type -> spikes in the window
+    release_events: dict         # presynaptic cell class -> sum over spikes of output synapse count
+    kc_raster: tuple[np.ndarray, np.ndarray] | None = None  # (KC indices, times [s])
+
+
+class MushroomBodyNetwork:
+    """A connectome-built spiking MB, compiled once and reused for every window."""
+
+    def __init__(self, connectome: Connectome, params: NetworkParameters | str | None = None,
+                 odors: OdorLibrary | None = None):
+        self.params = params if isinstance(params, NetworkParameters) else load_parameters(params)
+        self.odors = odors if odors is not None else OdorLibrary.synthetic(self.params)
+        self.connectome = connectome
+        self.structure = build_structure(connectome)
+        self._compiled: CompiledNetwork | None = None
+
+    # --- names the memory engine relies on --------------------------------------------------
+    @property
+    def compartments(self) -> tuple[str, ...]:
+        return self.structure.compartments
+
+    @property
+    def n_kc(self) -> int:
+        return self.structure.n_kc
+
+    @property
+    def kc_ids(self) -> np.ndarray:
+        return self.structure.groups["KC"]["id"].to_numpy()
+
+    @property
+    def kc_compartment_mask(self) -> np.ndarray:
+        return self.structure.kc_compartment_mask
+
+    @property
+    def mbon_types(self) -> tuple[str, ...]:
+        return self.structure.mbon_types
+
+    @property
+    def mbon_valence(self) -> np.ndarray:
+        """+1 for avoidance MBON types, -1 for approach, 0 when unknown (order of mbon_types)."""
+        return self.structure.mbon_valence
+
+    @property
+    def dan_types(self) -> tuple[str, ...]:
+        return self.structure.dan_types
+
+    def compile(self) -> CompiledNetwork:
+        """Build (or find in the cache) the compiled network; done automatically on first use."""
+        if self._compiled is None:
+            self._compiled = compiled_network(self.structure, self.params)
+        return self._compiled
+
+    # --- simulation ---------------------------------------------------------------------------
+    def simulate(self, window: Window, efficacy: np.ndarray | None = None,
+                 record_kc_raster: bool = False) -> WindowResult:
+        """Simulate one window with KC->MBON efficacies ``efficacy`` (n_kc, n_comp; None = naive)."""
+        inputs = prepare_inputs(window, self.structure, self.odors, self.params)
+        synapse_efficacy = self.synapse_efficacy(efficacy)
+        spikes, pn_counts = self._run(window, inputs, synapse_efficacy)
+        return self._summarise(window, inputs, spikes, pn_counts, record_kc_raster)
+
+    def synapse_efficacy(self, efficacy: np.ndarray | None) -> np.ndarray:
+        """Per KC->MBON synapse: mean efficacy over the compartments the pair shares (1 if none)."""
+        shape = (self.n_kc, len(self.compartments))
+        n_syn = len(self.structure.kc_mbon.pre)
+        if efficacy is None:
+            return np.ones(n_syn)
+        efficacy = np.asarray(efficacy, dtype=float)
+        if efficacy.shape != shape or not np.all(np.isfinite(efficacy)):
+            raise InputError(found=f"efficacy array of shape {efficacy.shape}"
+                             + ("" if np.all(np.isfinite(efficacy)) else " with non-finite values"),
+                             expected=f"finite values of shape {shape} (KCs x compartments)",
+                             field="efficacy")
+        clipped = np.clip(efficacy, 0.0, self.params.max_efficacy)
+        averaging = self.structure.synapse_compartments
+        per_syn = np.asarray(averaging.multiply(clipped[self.structure.kc_mbon.pre]).sum(axis=1))
+        unassigned = 1.0 - np.asarray(averaging.sum(axis=1))
+        return (per_syn + unassigned).ravel()
+
+    def _run(self, window: Window, inputs: WindowInputs, synapse_efficacy: np.ndarray):
+        compiled = self.compile()
+        bins, chunk = compiled.bins, self.params.chunk_duration
+        steps_per_chunk = int(round(chunk / self.params.time_step))
+        constant = {f"{group}.manipulation_set": inputs.manipulation_set[cls]
+                    for cls, group in GROUP_OF.items()}
+        constant |= {"kc_mbon.efficacy": synapse_efficacy,
+                     "window_seed": np.array([_seed_value(window)])}
+        state: dict[str, np.ndarray] = {}
+        spikes = {g: ([], []) for g in ("kc", "mbon", "dan")}
+        pn_counts = {"spike_count": 0, "release_count": 0}
+        for k in range(inputs.n_chunks):
+            rows = slice(k * bins, (k + 1) * bins)
+            out = compiled.run_chunk(constant | state | {
+                "pn_rate": inputs.pn_rate[rows], "us_drive": inputs.us_drive[rows],
+                "activation_gate": inputs.activation_gate[rows],
+                "release_gate": inputs.release_gate[rows],
+                "step_offset": np.array([float(k * steps_per_chunk)])})
+            state = {f"{g}.{v}": out[f"{g}.{v}"] for g, names in STATE.items() for v in names}
+            for g, (indices, times) in spikes.items():
+                indices.append(out[f"{g}.spike_i"])
+                times.append(out[f"{g}.spike_t"] + k * chunk)
+            for name in pn_counts:
+                pn_counts[name] = pn_counts[name] + out[f"pn.{name}"].astype(np.int64)
+        merged = {}
+        for g, (indices, times) in spikes.items():
+            i, t = np.concatenate(indices), np.concatenate(times)
+            keep = t < window.duration
+            merged[g] = (i[keep].astype(np.int64), t[keep])
+        return merged, pn_counts
+
+    def _summarise(self, window, inputs, spikes, pn_counts, record_kc_raster) -> WindowResult:
+        s = self.structure
+        released = {g: self._released(spikes[g], inputs, cls)
+                    for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN"))}
+        kc_i, kc_t = spikes["kc"][0][released["kc"]], spikes["kc"][1][released["kc"]]
+        dan_i, dan_t = spikes["dan"][0][released["dan"]], spikes["dan"][1][released["dan"]]
+        depression, potentiation = coincidence_integrals(
+            kc_i, kc_t, dan_i, dan_t, s.dan_compartments, s.n_kc, s.kc_compartment_mask,
+            self.params.depression_tau, self.params.potentiation_tau)
+        kc_counts = np.array([_count_in(spikes["kc"], p.start, p.stop, s.n_kc) for p in window.odors],
+                             dtype=np.int64).reshape(len(window.odors), s.n_kc)
+        mbon_rates = _pulse_rates(spikes["mbon"], window.odors, s.mbon_type_index, len(s.mbon_types))
+        dan_rates = _second_rates(spikes["dan"], window.duration, s.dan_type_index, len(s.dan_types))
+        counts = {"PN": pn_counts["spike_count"],
+                  **{cls: np.bincount(spikes[g][0], minlength=s.size(cls))
+                     for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN"))}}
+        spikes_by_type = pd.concat([pd.Series(c, index=s.groups[cls]["cell_type"].to_numpy())
+                                    for cls, c in counts.items()]).groupby(level=0).sum()
+        release = {"PN": float(pn_counts["release_count"] @ s.output_synapses["PN"])}
+        for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN")):
+            fired = spikes[g][0][released[g]]
+            release[cls] = float(s.output_synapses[cls][fired].sum())
+        raster = spikes["kc"] if record_kc_raster else None
+        return WindowResult(window, self.compartments, depression, potentiation, kc_counts,
+                            self.mbon_types, mbon_rates, self.dan_types, dan_rates,
+                            spikes_by_type.astype(np.int64), release, raster)
+
+    def _released(self, spikes, inputs: WindowInputs, cls: str) -> np.ndarray:
+        """Boolean mask of spikes that release transmitter (not inside a block of their neuron)."""
+        index, times = spikes
+        rows = np.minimum((times / self.params.input_resolution).astype(int),
+                          len(inputs.release_gate) - 1)
+        sets = inputs.manipulation_set[cls][index]
+        return inputs.release_gate[rows, sets] > 0.5
+
+
+def _pulse_rates(spikes, pulses, type_index: np.ndarray, n_types: int) -> np.ndarray:
+    """Mean rate [Hz] per neuron of each type during each pulse, (n_pulses, n_types)."""
+    sizes = np.bincount(type_index, minlength=n_types)
+    rates = [np.bincount(type_index, weights=_count_in(spikes, p.start, p.stop, len(type_index)),
+                         minlength=n_types) / sizes / (p.stop - p.start) for p in pulses]
+    return np.array(rates).reshape(len(pulses), n_types)
+
+
+def _second_rates(spikes, duration: float, type_index: np.ndarray, n_types: int) -> np.ndarray:
+    """Mean rate [Hz] per neuron of each type in 1 s bins (the last bin may be shorter)."""
+    index, times = spikes
+    n_seconds = int(np.ceil(duration - 1e-9))
+    counts = np.zeros((n_seconds, n_types))
+    np.add.at(counts, (np.minimum(times.astype(int), n_seconds - 1), type_index[index]), 1.0)
+    widths = np.minimum(1.0, duration - np.arange(n_seconds))
+    return counts / np.bincount(type_index, minlength=n_types)[None, :] / widths[:, None]
+
+
+def _count_in(spikes, start: float, stop: float, n: int) -> np.ndarray:
+    index, times = spikes
+    inside = (times >= start) & (times < stop)
+    return np.bincount(index[inside], minlength=n)
+
+
+def _seed_value(window: Window) -> float:
+    """The noise seed of a window (from its content key, which includes ``window.seed``), so two
+    different windows never share noise; an exactly representable float below 2**31."""
+    digest = hashlib.sha256(window.key().encode()).digest()
+    return float(int.from_bytes(digest[:4], "little") >> 1)

@@ -1,0 +1,79 @@
+"""T-maze readout: from MBON rates during CS+ and CS- to choices and a performance index.
+
+Each MBON type has a valence (+1 avoidance, -1 approach; Aso et al. 2014b eLife). The drive to avoid
+an odor is the valence-weighted mean of MBON type rates during that odor,
+``A(odor) = sum_t v_t r_t / sum_t |v_t|``. Odors differ in innate drive; T-maze experiments balance
+odor concentrations so that naive flies split evenly, and the model does the same by measuring drives
+relative to the naive network (same window and seed, efficacy 1). A fly chooses between the arms with
+
+    P(avoid CS+) = 1 / (1 + exp(-(dA(CS+) - dA(CS-)) / choice_temperature)),  dA = A - A_naive,
+
+so a naive fly chooses at chance. A cohort of N flies (one network seed each) gives
+PI = (flies avoiding CS+ - flies approaching CS+) / N, positive for aversive memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class CohortPI:
+    """Performance index of a cohort: sampled PI, its SEM, N and the noise-free expectation."""
+
+    pi: float
+    sem: float
+    n: int
+    expected_pi: float
+    probabilities: np.ndarray   # P(avoid CS+) per fly
+
+
+def avoidance_drive(mbon_rates: np.ndarray, valence: np.ndarray) -> np.ndarray:
+    """Valence-weighted mean MBON output [Hz] per odor pulse (rows of ``mbon_rates``)."""
+    valence = np.asarray(valence, dtype=float)
+    return np.asarray(mbon_rates, dtype=float) @ valence / max(np.abs(valence).sum(), 1.0)
+
+
+def choice_probability(result, naive, valence: np.ndarray, temperature: float, cs_plus: int = 0,
+                       cs_minus: int = 1) -> float:
+    """P(avoid CS+) of one fly from a test window whose odor pulses ``cs_plus``/``cs_minus`` are
+    the two arms' odors (default: first pulse CS+, second CS-); ``naive`` is the same window
+    simulated with naive efficacy (None: no balancing of innate odor drives)."""
+    n_pulses = result.mbon_rates.shape[0]
+    for name, k in (("cs_plus", cs_plus), ("cs_minus", cs_minus)):
+        if not 0 <= k < n_pulses:
+            raise InputError(found=f"{name} = {k} with {n_pulses} odor pulses in the test window",
+                             expected="the index of an odor pulse of the window", field=name)
+    drive = avoidance_drive(result.mbon_rates, valence)
+    if naive is not None:
+        drive = drive - avoidance_drive(naive.mbon_rates, valence)
+    return float(1.0 / (1.0 + np.exp(-(drive[cs_plus] - drive[cs_minus]) / temperature)))
+
+
+def choose(probabilities, seed: int) -> np.ndarray:
+    """Sampled choices per fly: +1 avoided CS+, -1 approached CS+."""
+    rng = np.random.default_rng(seed)
+    p = np.asarray(probabilities, dtype=float)
+    return np.where(rng.random(len(p)) < p, 1, -1)
+
+
+def performance_index(choices) -> tuple[float, float, int]:
+    """``(PI, SEM, N)`` of +1/-1 choices; PI = (avoiding - approaching) / N."""
+    c = np.asarray(choices, dtype=float)
+    if c.size == 0 or not np.all(np.isin(c, (-1.0, 1.0))):
+        raise InputError(found=f"{c.size} choices" if c.size == 0 else "values other than +1/-1",
+                         expected="one +1 (avoid CS+) or -1 (approach CS+) per fly", field="choices")
+    n = c.size
+    sem = float(c.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return float(c.mean()), sem, n
+
+
+def cohort_pi(probabilities, seed: int) -> CohortPI:
+    """Sample one choice per fly and summarise the cohort (also the expected PI, mean of 2p-1)."""
+    p = np.asarray(probabilities, dtype=float)
+    pi, sem, n = performance_index(choose(p, seed))
+    return CohortPI(pi, sem, n, float(np.mean(2 * p - 1)), p)

@@ -1,0 +1,234 @@
+"""Spiking network on the default connectome: coding, determinism, learning, readout and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mbsim.connectome import load_default
+from mbsim.errors import InputError
+from mbsim.network import (Manipulation, MushroomBodyNetwork, OdorLibrary, OdorPulse, ShockPulse,
+                           SugarPulse, Window, choice_probability, cohort_pi, efficacy_change,
+                           load_parameters, performance_index)
+from mbsim.paths import shared_data_dir
+
+OCT, MCH = "3-octanol", "4-methylcyclohexanol"
+SHOCKS = tuple(ShockPulse(2.0 + 2.0 * k, 1.0, 90.0) for k in range(5))
+TEST = Window(4.0, odors=(OdorPulse(OCT, 0.5, 1.5), OdorPulse(MCH, 2.5, 3.5)))
+N_FLIES = 8
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_parameters()
+
+
+@pytest.fixture(scope="module")
+def hallem(params):
+    folder = shared_data_dir() / "odors" / "hallem_carlson_2006"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"shared data missing: {folder}")
+    return OdorLibrary.hallem_carlson(params)
+
+
+@pytest.fixture(scope="module")
+def net(params, hallem):
+    network = MushroomBodyNetwork(load_default(), params, hallem)
+    network.compile()
+    return network
+
+
+@pytest.fixture(scope="module")
+def naive_tests(net):
+    return [net.simulate(TEST.with_seed(100 + s)) for s in range(N_FLIES)]
+
+
+def expected_pi(net, efficacy, naive_tests) -> float:
+    probabilities = [choice_probability(net.simulate(TEST.with_seed(100 + s), efficacy), naive,
+                                        net.mbon_valence, net.params.choice_temperature)
+                     for s, naive in enumerate(naive_tests)]
+    return cohort_pi(probabilities, seed=0).expected_pi
+
+
+def odor_panel(names, seed=0):
+    pulses = tuple(OdorPulse(n, 0.5 + 1.5 * k, 1.5 + 1.5 * k) for k, n in enumerate(names))
+    return Window(1.5 * len(names) + 0.5, odors=pulses, seed=seed)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+# --- coding ---------------------------------------------------------------------------------
+def test_kc_sparseness_on_hallem_odors(net, hallem):
+    """5-10% of KCs respond to an odor, on average over a panel of Hallem-Carlson odors."""
+    result = net.simulate(odor_panel(hallem.names[:110:11]))
+    fraction = (result.kc_counts > 0).mean(axis=1)
+    assert 0.05 <= fraction.mean() <= 0.10
+    assert fraction.min() > 0.02 and fraction.max() < 0.15
+
+
+def test_odors_recruit_different_kc_sets(net, hallem):
+    """Pairs of odors share well under half of their responding KCs (Jaccard index)."""
+    result = net.simulate(odor_panel(list(hallem.names[:110:11]) + [OCT, MCH], seed=1))
+    active = result.kc_counts > 0
+    pairs = [jaccard(active[a], active[b]) for a in range(len(active))
+             for b in range(a + 1, len(active))]
+    assert np.mean(pairs) < 0.4
+    assert jaccard(active[-2], active[-1]) < 0.5
+
+
+def test_dan_rates_spontaneous_and_shock(net):
+    """DANs fire at a low spontaneous rate; shock drives punishment DANs (PPL1 above PAM)."""
+    result = net.simulate(Window(4.0, shocks=(ShockPulse(2.0, 1.0, 90.0),), seed=3))
+    table = net.structure.groups["DAN"].groupby("cell_type")[["subtype", "valence"]].first()
+    table = table.loc[list(net.dan_types)]
+    ppl1 = (table["subtype"] == "PPL1").to_numpy() & (table["valence"] == "punishment").to_numpy()
+    reward = (table["valence"] == "reward").to_numpy()
+    assert 0.1 < result.dan_rates[:2].mean() < 3.0
+    assert result.dan_rates[2, ppl1].mean() > 20.0
+    assert result.dan_rates[2, reward].mean() < 3.0
+
+
+# --- determinism ------------------------------------------------------------------------------
+def test_same_seed_bit_identical_different_seed_differs(net):
+    window = Window(5.0, odors=(OdorPulse(OCT, 1.0, 3.0),), shocks=(ShockPulse(2.0, 1.0, 90.0),),
+                    seed=7)
+    first, second = net.simulate(window), net.simulate(window)
+    other = net.simulate(window.with_seed(8))
+    for name in ("kc_counts", "mbon_rates", "dan_rates", "depression", "potentiation"):
+        assert np.array_equal(getattr(first, name), getattr(second, name)), name
+    assert first.spikes_by_type.equals(second.spikes_by_type)
+    assert not np.array_equal(first.kc_counts, other.kc_counts)
+    assert not np.array_equal(first.dan_rates, other.dan_rates)
+
+
+# --- learning ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def aversive(net):
+    return net.simulate(Window(12.0, odors=(OdorPulse(OCT, 1.0, 11.0),), shocks=SHOCKS, seed=1))
+
+
+def test_aversive_pairing_depresses_cs_plus_kcs(net, aversive, params):
+    """Odor + shock depresses the odor's KCs in punished compartments (g1, g2) by > 10%."""
+    change = efficacy_change(aversive, params)
+    oct_kcs = aversive.kc_counts[0] > 0
+    for compartment in ("g1", "g2"):
+        c = net.compartments.index(compartment)
+        reachable = oct_kcs & net.kc_compartment_mask[:, c]
+        assert reachable.sum() > 5
+        assert change[reachable, c].mean() < -0.1
+    assert np.abs(change[~oct_kcs]).mean() < 0.02
+
+
+def test_aversive_pairing_gives_positive_pi(net, aversive, params, naive_tests):
+    """PI is 0 for naive flies and clearly positive after one aversive training."""
+    assert expected_pi(net, None, naive_tests) == pytest.approx(0.0, abs=1e-12)
+    trained = 1.0 + efficacy_change(aversive, params)
+    assert expected_pi(net, trained, naive_tests) > 0.5
+
+
+def test_cs_minus_stays_near_naive(net, aversive, params):
+    """KCs that respond to the CS- but not the CS+ keep their naive efficacy."""
+    probe = net.simulate(Window(2.0, odors=(OdorPulse(MCH, 0.5, 1.5),), seed=1))
+    only_mch = (probe.kc_counts[0] > 0) & (aversive.kc_counts[0] == 0)
+    assert only_mch.sum() > 10
+    change = efficacy_change(aversive, params)[only_mch][net.kc_compartment_mask[only_mch]]
+    assert np.abs(change).mean() < 0.03
+
+
+def test_unpaired_training_gives_no_memory(net, params, naive_tests):
+    """Shocks 14 s before the odor (beyond the traces) leave PI near 0."""
+    unpaired = net.simulate(Window(36.0, odors=(OdorPulse(OCT, 25.0, 35.0),), shocks=SHOCKS, seed=2))
+    assert abs(expected_pi(net, 1.0 + efficacy_change(unpaired, params), naive_tests)) < 0.2
+
+
+def test_appetitive_pairing_gives_negative_pi(net, params, naive_tests):
+    """Odor + sugar in hungry flies makes the odor attractive (negative PI)."""
+    sugar = net.simulate(Window(12.0, odors=(OdorPulse(OCT, 1.0, 11.0),),
+                                sugar=(SugarPulse(2.0, 11.0),), starved=True, seed=3))
+    assert expected_pi(net, 1.0 + efficacy_change(sugar, params), naive_tests) < -0.5
+
+
+def test_blocking_dan_output_prevents_learning(net, aversive, params):
+    """Blocking DAN release (shibire) during training removes the depression."""
+    window = Window(12.0, odors=(OdorPulse(OCT, 1.0, 11.0),), shocks=SHOCKS, seed=1,
+                    manipulations=(Manipulation(("DAN",), "block", 0.0, 12.0),))
+    blocked = net.simulate(window)
+    assert blocked.depression.sum() == 0.0
+    assert blocked.release_events["DAN"] == 0.0
+    assert blocked.spikes_by_type[list(net.dan_types)].sum() > 0
+    assert aversive.release_events["DAN"] > 0
+
+
+def test_activating_ppl1_mimics_shock(net, params):
+    """Thermogenetic activation of PPL1 DANs during an odor depresses its KCs in g1."""
+    window = Window(12.0, odors=(OdorPulse(OCT, 1.0, 11.0),), seed=1,
+                    manipulations=(Manipulation(("PPL1",), "activate", 2.0, 10.0),))
+    result = net.simulate(window)
+    g1 = net.compartments.index("g1")
+    kcs = (result.kc_counts[0] > 0) & net.kc_compartment_mask[:, g1]
+    assert efficacy_change(result, params)[kcs, g1].mean() < -0.1
+
+
+# --- readout and API ------------------------------------------------------------------------
+def test_performance_index_counts_choices():
+    pi, sem, n = performance_index([1, 1, 1, -1])
+    assert (pi, n) == (0.5, 4)
+    assert sem == pytest.approx(np.std([1, 1, 1, -1], ddof=1) / 2)
+
+
+def test_result_shapes(net, naive_tests):
+    result = naive_tests[0]
+    assert result.kc_counts.shape == (2, net.n_kc)
+    assert result.mbon_rates.shape == (2, len(net.mbon_types))
+    assert result.dan_rates.shape == (4, len(net.dan_types))
+    assert result.depression.shape == (net.n_kc, len(net.compartments)) == net.kc_compartment_mask.shape
+    assert set(result.release_events) == {"PN", "KC", "MBON", "DAN"}
+    assert len(net.kc_ids) == net.n_kc
+
+
+# --- bad input ------------------------------------------------------------------------------
+def test_unknown_odor_lists_close_matches(net):
+    with pytest.raises(InputError, match=r"unknown odor '3-octanal'.*3-octanol"):
+        net.simulate(Window(2.0, odors=(OdorPulse("3-octanal", 0.5, 1.5),)))
+
+
+def test_unknown_target_rejected(net):
+    window = Window(2.0, manipulations=(Manipulation(("PPL9",), "block", 0.0, 1.0),))
+    with pytest.raises(InputError, match=r"unknown target 'PPL9'"):
+        net.simulate(window)
+
+
+def test_bad_mode_and_interval_rejected(net):
+    with pytest.raises(InputError, match=r"mode 'silence'"):
+        net.simulate(Window(2.0, manipulations=(Manipulation(("DAN",), "silence", 0.0, 1.0),)))
+    with pytest.raises(InputError, match=r"odors\[0\].*interval"):
+        net.simulate(Window(2.0, odors=(OdorPulse(OCT, 1.0, 3.0),)))
+
+
+def test_wrong_efficacy_shape_rejected(net):
+    with pytest.raises(InputError, match=r"efficacy array of shape \(3, 3\)"):
+        net.simulate(Window(1.0), np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("cell_class", ["KC", "MBON"])
+def test_connectome_without_kcs_or_mbons_rejected(params, cell_class):
+    connectome = load_default()
+    kept = connectome.neurons.loc[connectome.neurons["cell_class"] != cell_class, "id"]
+    with pytest.raises(InputError, match=rf"without {cell_class} neurons"):
+        MushroomBodyNetwork(connectome.subset(kept), params)
+
+
+def test_compiled_network_reused_by_new_process(net):
+    """A second process finds the compiled network in the cache instead of compiling again."""
+    code = ("from mbsim.connectome import load_default; from mbsim.network import "
+            "MushroomBodyNetwork; print(MushroomBodyNetwork(load_default()).compile().directory)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(net.compile().directory)
+    assert time.perf_counter() - start < 15.0

@@ -1,0 +1,55 @@
+"""Spiking network on real data: the hemibrain v1.2.1 mushroom body and all 110 Hallem-Carlson odors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mbsim.connectome import load_default, load_neuprint
+from mbsim.network import MushroomBodyNetwork, OdorLibrary, OdorPulse, Window, load_parameters
+from mbsim.paths import shared_data_dir
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_parameters()
+
+
+@pytest.fixture(scope="module")
+def hallem(params):
+    folder = shared_data_dir() / "odors" / "hallem_carlson_2006"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"shared data missing: {folder}")
+    return OdorLibrary.hallem_carlson(params)
+
+
+@pytest.fixture(scope="module")
+def hemibrain():
+    folder = shared_data_dir() / "connectome" / "hemibrain_v1.2.1_mb"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"shared data missing: {folder}")
+    return load_neuprint(folder)
+
+
+def all_odor_responses(net, names) -> np.ndarray:
+    pulses = tuple(OdorPulse(n, 0.5 + 1.5 * k, 1.5 + 1.5 * k) for k, n in enumerate(names))
+    result = net.simulate(Window(1.5 * len(names) + 0.5, odors=pulses, seed=11))
+    return result.kc_counts > 0
+
+
+@pytest.mark.parametrize("source", ["hemibrain", "default"])
+def test_sparse_and_odor_specific_over_110_odors(source, params, hallem, hemibrain):
+    """5-10% of KCs respond per odor on average, and odor pairs share a minority of KCs."""
+    connectome = hemibrain if source == "hemibrain" else load_default()
+    net = MushroomBodyNetwork(connectome, params, hallem)
+    names = [n for n in hallem.names if n in hallem.responses.index[:110]]
+    active = all_odor_responses(net, names)
+    fraction = active.mean(axis=1)
+    assert 0.05 <= fraction.mean() <= 0.10
+    rng = np.random.default_rng(0)
+    pairs = rng.choice(len(names), size=(300, 2))
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    overlap = [(active[a] & active[b]).sum() / max((active[a] | active[b]).sum(), 1) for a, b in pairs]
+    assert np.mean(overlap) < 0.4
