@@ -150,3 +150,27 @@ def test_coefficients_match_direct_integration():
                        rtol=1e-9, atol=1e-12).y[:, -1].reshape(4, 5, 3)
     for got, expected in zip((memory.labile, memory.arm, memory.ltm, memory.tag), direct):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-7)
+
+
+def test_energy_bookkeeping_closes_over_a_protocol():
+    """Supply = storage change + consumption, body and brain, over spaced training with windows."""
+    from mbsim.metabolism import Metabolism, energy_balance
+    model = Metabolism()
+    schedule = protocol("spaced", tests="[3 min, 24 h]")
+    fly = Fly(AnalyticNetwork(), schedule, PARAMS, model, seed=2)
+    walk = fly.walk(np.empty(0), with_tests=True)
+    head = len(fly.slow.names) - len(model.names)
+    balance = energy_balance(model, walk.y_start[head:], walk.y[head:])
+    assert abs(balance["body_relative"]) < 1e-6
+    assert abs(balance["brain_relative"]) < 1e-6
+    ledger = model.ledger(walk.y[head:])
+    assert ledger["atp"].sum() > 0
+
+
+def test_plasticity_energy_does_not_depend_on_when_tests_happen():
+    """M0 and M1 count updates, not solver intervals: extra tests leave them unchanged."""
+    few, _ = run(protocol("spaced", tests="[24 h]"))
+    many, _ = run(protocol("spaced", tests="[3 min, 1 h, 3 h, 24 h]"))
+    np.testing.assert_allclose(few.plasticity.m1, many.plasticity.m1, rtol=1e-4, atol=1e-9)
+    np.testing.assert_array_equal(few.plasticity.m0, many.plasticity.m0)
+    assert few.plasticity.m1[2].sum() > 0  # LTM was consolidated and counted

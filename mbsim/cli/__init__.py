@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mbsim: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: say so briefly, the traceback is behind --debug
+        if args.debug:
+            raise
+        print(f"mbsim: internal error: {type(error).__name__}: {error} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -47,15 +47,28 @@ class PlasticityLedger:
         self.m1[i] += m_alpha(change, 1)
         self.malpha[i] += m_alpha(change, self.alpha)
 
-    def add_window(self, received: dict[str, np.ndarray]) -> None:
-        """Count the labile and ARM changes one training window made."""
+    def add_window(self, received: dict[str, np.ndarray], memory) -> None:
+        """Count the labile and ARM changes one training window made.
+
+        A new tag opens a new LTM update for its synapse: the LTM consolidated under the old tag is
+        counted first, so an LTM update's size is its whole consolidated amount however many
+        slow-layer intervals it took.
+        """
         for phase in ("labile", "ARM"):
             self._add(phase, received[phase])
+        retagged = np.abs(received["labile"]) > UPDATE_THRESHOLD
+        self._add("LTM", np.where(retagged, memory.consolidated, 0.0))
+        memory.consolidated[retagged] = 0.0
 
     def add_consolidation(self, memory, coefficients) -> None:
-        """Count the LTM consolidated over one slow-layer interval."""
+        """Accumulate the LTM consolidated over one slow-layer interval, per synapse."""
         if coefficients.captured > 0:
-            self._add("LTM", memory.tag * coefficients.captured)
+            memory.consolidated += memory.tag * coefficients.captured
+
+    def close(self, memory) -> None:
+        """Count the LTM updates still open at the end of a run."""
+        self._add("LTM", memory.consolidated)
+        memory.consolidated[:] = 0.0
 
     def window_costs(self, received: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """M_alpha per compartment of one window's labile and ARM changes (for the ATP debit)."""

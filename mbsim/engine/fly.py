@@ -56,6 +56,7 @@ class Walk:
     y: np.ndarray
     ledger: PlasticityLedger
     p_avoid: np.ndarray
+    y_start: np.ndarray | None = None
     t: float = 0.0
     windows: list = field(default_factory=list)
     samples: list = field(default_factory=list)
@@ -136,6 +137,7 @@ class Fly:
                     y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
                     ledger=PlasticityLedger.empty(self.network.compartments, self.alpha),
                     p_avoid=np.full((len(s.tests), len(TEST_PHASES)), np.nan))
+        walk.y_start = walk.y.copy()
         starts = {round(t.start, 9) for t in s.trials}
         ends = {round(t.start + t.stimulus_duration, 9): t for t in s.trials}
         tests = {round(t, 9): i for i, t in enumerate(s.tests)} if with_tests else {}
@@ -155,6 +157,7 @@ class Fly:
             if key in tests:
                 walk.p_avoid[tests[key]] = self.test(t1, walk)
         walk.t = points[-1]
+        walk.ledger.close(walk.memory)
         return walk
 
     def advance(self, walk: "Walk", t0: float, t1: float, conditions: Conditions,
@@ -176,7 +179,7 @@ class Fly:
         received = walk.memory.add_change(self.network.efficacy_change(result), self.params,
                                           arm_enabled="radish" not in genotype,
                                           ltm_enabled="crebB_block" not in genotype)
-        walk.ledger.add_window(received)
+        walk.ledger.add_window(received, walk.memory)
         if trial.sugar and not self.fed(trial.start):
             walk.y[SIGNAL] += self.params["sugar_consolidation"]
         if self.slow.metabolism is not None:

@@ -81,11 +81,13 @@ class SynapticMemory:
     ltm: np.ndarray
     tag: np.ndarray
     mask: np.ndarray  # which (KC, compartment) pairs have synapses
+    consolidated: np.ndarray  # LTM consolidated under each synapse's current tag (energy accounting)
 
     @classmethod
     def naive(cls, mask: np.ndarray) -> "SynapticMemory":
         zeros = np.zeros(mask.shape)
-        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), mask.astype(bool))
+        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), mask.astype(bool),
+                   zeros.copy())
 
     def store(self, phase: str) -> np.ndarray:
         return {"labile": self.labile, "ARM": self.arm, "LTM": self.ltm}[phase]

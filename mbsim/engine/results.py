@@ -18,14 +18,17 @@ def _attrs(units: str, long_name: str) -> dict:
 
 
 def retention_dataset(outcomes, test_times, rng: np.random.Generator):
-    """PI per test and phase from each fly's choice, plus the per-fly choices."""
+    """PI per test and phase from each fly's choice, plus the per-fly choices.
+
+    ``test_times`` are retention times: seconds after the end of training, as labs report them.
+    """
     p_avoid = np.stack([o.p_avoid for o in outcomes])          # (fly, test, phase)
     choices = np.where(rng.random(p_avoid.shape) < p_avoid, 1, -1).astype(np.int8)
     n = p_avoid.shape[0]
     pi = choices.mean(axis=0)
     sem = choices.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(pi.shape, np.nan)
     coords = {"retention_time": ("retention_time", np.asarray(test_times, float),
-                                 _attrs("s", "time of the test after the start of training")),
+                                 _attrs("s", "retention time: test time after the end of training")),
               "phase": ("phase", list(TEST_PHASES))}
     retention = xr.Dataset(
         {"pi": (("retention_time", "phase"), pi, _attrs("1", "performance index (+ = avoidance of CS+)")),

@@ -60,9 +60,9 @@ def _build_model(connectome, odors, network_params, memory_params, metabolism_pa
 
 
 def sample_times(schedule, count: int) -> np.ndarray:
-    """Recording grid: linear through training, logarithmic after it until the last test."""
+    """Recording grid (t > 0): linear through training, logarithmic after it until the last test."""
     end = max([schedule.training_end, *schedule.tests])
-    training = np.linspace(0.0, schedule.training_end, count // 3)
+    training = np.linspace(0.0, schedule.training_end, count // 3 + 1)[1:]
     after = np.geomspace(max(schedule.training_end, 1.0) + 1.0, max(end, 2.0), count - count // 3)
     return np.unique(np.concatenate([training, after]))
 
@@ -91,7 +91,8 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     outcomes = map_tasks(run_fly, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
                          description="flies")
     rng = np.random.default_rng(window_seed(seed, "choices"))
-    retention, choices = results.retention_dataset(outcomes, schedule.tests, rng)
+    retention_times = np.asarray(schedule.tests) - schedule.training_end
+    retention, choices = results.retention_dataset(outcomes, retention_times, rng)
     names, units = results.slow_names(metabolism)
     groups = {"retention": retention, "choices": choices,
               "weights": results.weights_dataset(outcomes, network.compartments),
@@ -114,14 +115,15 @@ def provenance(protocol, settings, network, net_params, mem_params, metabolism, 
                started, command) -> dict:
     """Root attributes that say how a result was made, enough to re-run it."""
     import brian2
-    parameters = {"network": _as_dict(net_params), "memory": mem_params.as_dict(),
+    parameters = {"network": _as_dict(net_params), "memory": dict(mem_params.values),
                   "metabolism": _as_dict(getattr(metabolism, "params", None))}
     return {
         "format": "mbsim-result/1", "title": f"mbsim run of {protocol.name}",
         "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
-        "protocol_name": protocol.name, "protocol_file": str(getattr(protocol, "source_path", "")),
+        "protocol_name": protocol.name, "protocol_file": protocol.source_file,
         "protocol_text": protocol.source_text, "protocol_sha256": protocol.sha256,
         "parameters": json.dumps(parameters, default=str),
+        "parameter_sources": json.dumps({"memory": mem_params.sources}),
         "settings": json.dumps(settings.__dict__),
         "connectome_name": network.connectome.name, "connectome_source": network.connectome.source,
         "connectome_checksum": network.connectome.checksum(), "n_kc": int(network.n_kc),
