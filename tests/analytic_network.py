@@ -80,7 +80,7 @@ class AnalyticNetwork:
     def efficacy_change(self, result) -> np.ndarray:
         return result.change
 
-    def choice_probability(self, result) -> float:
+    def choice_probability(self, result, naive) -> float:
         efficacy = result.efficacy if result.efficacy is not None else np.ones(
             (self.n_kc, len(COMPARTMENTS)))
         plus, minus = (result.kc_counts[i] > 0 for i in range(2))

@@ -8,6 +8,7 @@ erases labile memory, a test reads the MBONs through each phase's efficacy.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,6 +46,7 @@ class FlyOutcome:
     death_time: float = np.nan
     censored: bool = True
     raster: tuple | None = field(default=None, repr=False)
+    timing: dict = field(default_factory=dict)  # wall seconds: spiking windows, slow layer
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Fly:
         self.slow = SlowLayer(memory_params, metabolism)
         self.seed, self.alpha, self.record_raster = seed, alpha, record_raster
         self.cache = WindowCache(network)
+        self.slow_seconds = 0.0
 
     # --- conditions ----------------------------------------------------------------
     def fed(self, t: float) -> bool:
@@ -127,7 +130,8 @@ class Fly:
                           walk.ledger,
                           self.slow.metabolism.ledger(walk.y[len(GLOBALS):])
                           if self.slow.metabolism is not None else None,
-                          death_time, censored, walk.raster)
+                          death_time, censored, walk.raster,
+                          {"spiking": self.cache.seconds, "slow": self.slow_seconds})
 
     def walk(self, sample_times: np.ndarray, with_tests: bool) -> "Walk":
         s, p = self.schedule, self.params
@@ -165,7 +169,9 @@ class Fly:
         """Carry the slow layer and the memory stores from ``t0`` to ``t1``."""
         inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
         before = walk.memory.compartment_means(walk.cs_plus_kcs)
+        started = time.perf_counter()
         walk.y, coefficients, samples = self.slow.advance(t0, t1, walk.y, conditions, inside)
+        self.slow_seconds += time.perf_counter() - started
         walk.samples.append(samples)
         walk.weights.append(self.weights_at(inside - t0, samples, before))
         walk.ledger.add_consolidation(walk.memory, coefficients)
@@ -195,15 +201,16 @@ class Fly:
     def test(self, t, walk: "Walk") -> np.ndarray:
         """P(avoid CS+) read through each phase's efficacy."""
         s = self.schedule
+        window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
+                             self.seed, f"test at {format_time(t - s.training_end)}")
+        naive = self.cache.simulate(window)  # the readout balances innate odor drives against it
         probabilities = []
         for phase in TEST_PHASES:
             efficacy = walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
-            window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
-                                 self.seed, f"test at {format_time(t - s.training_end)}")
             result = self.cache.simulate(window, efficacy)
             if phase == "total":
                 walk.windows.append(self.record(result, t))
-            probabilities.append(self.network.choice_probability(result))
+            probabilities.append(self.network.choice_probability(result, naive))
         return np.asarray(probabilities)
 
     # --- survival -------------------------------------------------------------------

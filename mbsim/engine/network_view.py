@@ -1,7 +1,6 @@
 """The engine's view of the spiking network: windows in, plastic changes and T-maze choices out.
 
-:class:`NetworkView` binds a :class:`~mbsim.network.MushroomBodyNetwork` to its parameters, keeps the
-naive reference of every test window (the readout balances innate odor drives against it), names
+:class:`NetworkView` binds a :class:`~mbsim.network.MushroomBodyNetwork` to its parameters, names
 the LTM-gating DANs, and checks a protocol's odors and targets against the network before any run.
 """
 
@@ -30,7 +29,6 @@ class NetworkView:
         neurons = network.connectome.neurons
         self.type_sizes = neurons["cell_type"].value_counts().to_dict()
         self.type_classes = dict(zip(neurons["cell_type"], neurons["cell_class"]))
-        self._naive: dict[str, object] = {}
 
     def simulate(self, window, efficacy=None, record_raster: bool = False):
         return self.network.simulate(window, efficacy, record_kc_raster=record_raster)
@@ -39,12 +37,9 @@ class NetworkView:
         """Change of relative efficacy per (KC, compartment) that a window's activity makes."""
         return efficacy_change(result, self.network.params)
 
-    def choice_probability(self, result) -> float:
+    def choice_probability(self, result, naive) -> float:
         """P(avoid CS+) from a test window, against the same window in the naive network."""
-        key = result.window.key()
-        if key not in self._naive:
-            self._naive[key] = self.network.simulate(result.window, None)
-        return choice_probability(result, self._naive[key], self.network.mbon_valence,
+        return choice_probability(result, naive, self.network.mbon_valence,
                                   self.network.params.choice_temperature)
 
     def gates_ltm(self, targets) -> bool:

@@ -6,6 +6,7 @@ import json
 import platform
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -87,6 +88,9 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     seed = schedule.seed if settings.seed is None else settings.seed
     network, net_params, mem_params, metabolism = build_model(settings)
     network.validate_schedule(schedule, protocol)
+    compile_started = time.perf_counter()
+    network.network.compile()
+    compile_seconds = time.perf_counter() - compile_started
     tasks = [(schedule, settings, window_seed(seed, "fly", i)) for i in range(cohort)]
     outcomes = map_tasks(run_fly, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
                          description="flies")
@@ -108,6 +112,11 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(provenance(protocol, settings, network, net_params, mem_params, metabolism,
                                  seed, cohort, started, command))
+    tree.attrs["timing"] = json.dumps({
+        "compile_or_load_s": compile_seconds,
+        "spiking_windows_s": sum(o.timing["spiking"] for o in outcomes),
+        "slow_layer_s": sum(o.timing["slow"] for o in outcomes),
+        "total_s": (datetime.now(timezone.utc) - started).total_seconds()})
     return tree
 
 
