@@ -83,13 +83,26 @@ def raster_dataset(outcome) -> xr.Dataset | None:
                       attrs={"window": outcome.windows[0].label})
 
 
-def metabolism_dataset(outcomes, names, units) -> xr.Dataset:
+def metabolism_dataset(outcomes, names, units, metabolism=None, memory_params=None) -> xr.Dataset:
+    """Slow-layer state per fly over time, plus derived fluxes (KC pyruvate flux, LTM trigger)."""
     times = outcomes[0].sample_times
+    samples = np.stack([o.samples for o in outcomes])          # (fly, time, state)
     data = {}
     for i, name in enumerate(names):
-        unit = units[i] if i < len(units) else "1"
-        data[name] = (("fly", "time"), np.stack([o.samples[:, i] for o in outcomes]),
-                      _attrs(unit, name.replace("_", " ")))
+        data[name] = (("fly", "time"), samples[:, :, i], _attrs(units[i], name.replace("_", " ")))
+    if memory_params is not None:
+        from .memory import consolidation_level
+        data["ltm_program"] = (("fly", "time"), consolidation_level(samples[:, :, 1], memory_params),
+                               _attrs("1", "activity P of the LTM consolidation program"))
+    if metabolism is not None:
+        head = len(GLOBALS)
+        flux = np.stack([metabolism.pyruvate_flux(fly[:, head:].T) for fly in samples])
+        for c, compartment in enumerate(metabolism.compartments):
+            data[f"mito_flux_{compartment}"] = (("fly", "time"), flux[:, c, :], _attrs(
+                "mol/s", f"mitochondrial pyruvate (PDH) flux in KCs, compartment {compartment}"))
+        data["ltm_trigger"] = (("fly", "time"),
+                               np.stack([metabolism.ltm_trigger(fly[:, head:].T) for fly in samples]),
+                               _attrs("1", "relative rise of KC pyruvate flux over the fed baseline"))
     return xr.Dataset(data, coords={"time": ("time", times, _attrs("s", "time after the start of training")),
                                     "fly": ("fly", np.arange(len(outcomes)))})
 

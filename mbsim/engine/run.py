@@ -101,7 +101,8 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     groups = {"retention": retention, "choices": choices,
               "weights": results.weights_dataset(outcomes, network.compartments),
               "spiking": results.spiking_dataset(outcomes),
-              "metabolism": results.metabolism_dataset(outcomes, names, units),
+              "metabolism": results.metabolism_dataset(outcomes, names, units, metabolism,
+                                                       mem_params),
               "energy": results.energy_dataset(outcomes, network.compartments, settings.alpha)}
     raster = results.raster_dataset(outcomes[0])
     if raster is not None:

@@ -95,8 +95,8 @@ def plot_compartment_timecourse(tree: xr.DataTree, prefix: str, title: str, ax=N
 
 
 def plot_atp_flux(tree: xr.DataTree, ax=None):
-    """Mitochondrial ATP production per compartment over time (variables mito_flux_<compartment>)."""
-    return plot_compartment_timecourse(tree, "mito_flux_", "mitochondrial ATP production", ax)
+    """Mitochondrial pyruvate (PDH) flux in KCs per compartment over time (mito_flux_<compartment>)."""
+    return plot_compartment_timecourse(tree, "mito_flux_", "KC mitochondrial pyruvate flux", ax)
 
 
 def plot_pyruvate(tree: xr.DataTree, ax=None):
