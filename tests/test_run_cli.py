@@ -1,0 +1,89 @@
+"""`mbsim run` / `rerun` end to end on the spiking default network (a short protocol, one fly)."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+from mbsim.cli import main
+from mbsim.io import load
+
+SHORT = """schema_version: 1
+name: short_aversive
+description: one short aversive trial, tests at 3 min and 3 h
+odors: {cs_plus: {name: 3-octanol}, cs_minus: {name: 4-methylcyclohexanol}}
+training:
+  type: single
+  cs_duration: 10 s
+  gap: 5 s
+  reinforcement: {shock: {voltage: 60 V, pulses: 2}}
+tests: {times: [3 min, 3 h]}
+cohort: 2
+seed: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def run_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    protocol = folder / "short.yaml"
+    protocol.write_text(SHORT)
+    first, second = folder / "first.h5", folder / "again.h5"
+    assert main(["-q", "run", str(protocol), "-o", str(first)]) == 0
+    assert main(["-q", "rerun", str(first), "-o", str(second)]) == 0
+    return protocol, first, second
+
+
+def test_result_opens_with_h5py_and_xarray(run_files):
+    _, first, _ = run_files
+    with h5py.File(first, "r") as f:
+        assert {"retention", "choices", "weights", "spiking", "metabolism", "energy"} <= set(f)
+        assert f.attrs["protocol_name"] == "short_aversive"
+        assert f["retention/pi"].shape == (2, 4)
+    tree = xr.open_datatree(first, engine="h5netcdf")
+    retention = xr.open_dataset(first, group="retention", engine="h5netcdf")
+    np.testing.assert_allclose(retention["retention_time"].values, [180.0, 10800.0])
+    assert tree.attrs["seed"] == 3
+    tree.close()
+    retention.close()
+
+
+def test_rerun_reproduces_the_numbers_exactly(run_files):
+    _, first, second = run_files
+    a, b = load(first), load(second)
+    for group in ("retention", "choices", "weights", "metabolism", "energy", "spiking"):
+        xr.testing.assert_identical(a[group].to_dataset(), b[group].to_dataset())
+    assert a.attrs["protocol_sha256"] == b.attrs["protocol_sha256"]
+
+
+def test_inspect_and_plot(run_files, tmp_path, capsys):
+    _, first, _ = run_files
+    assert main(["inspect", str(first)]) == 0
+    assert "short_aversive" in capsys.readouterr().out
+    figure = tmp_path / "overview.png"
+    assert main(["plot", str(first), "-o", str(figure)]) == 0
+    assert figure.stat().st_size > 10_000
+
+
+def test_bad_protocol_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SHORT.replace("cs_duration: 10 s", "cs_duration: 10 V"))
+    out = tmp_path / "out.h5"
+    assert main(["run", str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:7" in err and "training.cs_duration" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unknown_odor_is_rejected_before_running_and_old_file_survives(tmp_path, capsys, run_files):
+    _, first, _ = run_files
+    old = tmp_path / "old.h5"
+    old.write_bytes(first.read_bytes())
+    bad = tmp_path / "odor.yaml"
+    bad.write_text(SHORT.replace("name: 3-octanol", "name: 3-octanoll"))
+    assert main(["run", str(bad), "-o", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "odor.yaml:4" in err and "3-octanoll" in err and "odors.cs_plus.name" in err
+    assert old.read_bytes() == first.read_bytes()
