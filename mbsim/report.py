@@ -6,14 +6,19 @@ from .units import format_time
 
 
 def retention_table(tree) -> str:
-    """Retention time x phase: PI +- SEM (n flies), the table `mbsim run` prints."""
+    """Per retention time: the cohort's PI +- SEM (sampled choices) and the expected PI per phase."""
     retention = tree["retention"].to_dataset()
     phases = [str(p) for p in retention["phase"].values]
-    header = f"{'time':>8} " + " ".join(f"{p:>15}" for p in phases) + f" {'n':>4}"
-    lines = [f"{tree.attrs.get('protocol_name', '')}: performance index (+ = avoids CS+)", header]
+    lines = [f"{tree.attrs.get('protocol_name', '')}: performance index (+ = avoids CS+); "
+             "expected PI = mean over flies of 2 P(avoid) - 1",
+             f"{'time':>8} {'PI +- SEM':>15} {'n':>4}   expected: "
+             + " ".join(f"{p:>7}" for p in phases)]
     for i, time in enumerate(retention["retention_time"].values):
-        cells = [f"{retention['pi'].values[i, j]:+.2f} +- {retention['pi_sem'].values[i, j]:.2f}"
-                 for j in range(len(phases))]
-        lines.append(f"{format_time(float(time)):>8} " + " ".join(f"{c:>15}" for c in cells)
-                     + f" {int(retention['n'].values[i]):>4}")
+        total = phases.index("total")
+        sampled = (f"{retention['pi'].values[i, total]:+.2f} +- "
+                   f"{retention['pi_sem'].values[i, total]:.2f}")
+        expected = " ".join(f"{retention['pi_expected'].values[i, j]:+7.2f}"
+                            for j in range(len(phases)))
+        lines.append(f"{format_time(float(time)):>8} {sampled:>15} "
+                     f"{int(retention['n'].values[i]):>4}             {expected}")
     return "\n".join(lines)
