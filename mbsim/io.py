@@ -17,10 +17,12 @@ import xarray as xr
 
 from .errors import InputError
 
-#: Value of the root attribute ``format`` in every result file; the number is the layout version.
+#: Value of the root attribute ``format`` of a run result; the number is the layout version.
 FORMAT = "mbsim-result/1"
 FORMAT_PREFIX = "mbsim-result/"
 SUPPORTED_FORMAT_VERSIONS = (1,)
+#: Every kind of file mbsim writes, with the layout versions this mbsim reads.
+KINDS = {"mbsim-result": (1,), "mbsim-energy-sweep": (1,), "mbsim-fit": (1,)}
 
 #: Arrays with at least this many elements are chunked and compressed.
 COMPRESS_MIN_ELEMENTS = 4096
@@ -71,11 +73,16 @@ def _stamp(tree: xr.DataTree) -> xr.DataTree:
 
     stamped = tree.copy(deep=False)
     stamped.attrs = {"format": FORMAT, "mbsim_version": __version__, **tree.attrs}
-    if stamped.attrs["format"] != FORMAT:
+    kind, _, version = str(stamped.attrs["format"]).partition("/")
+    if kind not in KINDS or not version.isdigit() or int(version) not in KINDS[kind]:
         raise InputError(found=f"root attribute format={stamped.attrs['format']!r}",
-                         expected=f"format={FORMAT!r} (or no format attribute; save adds it)",
-                         field="format")
+                         expected="one of " + ", ".join(_known()) + " (or no format attribute: "
+                         f"save adds {FORMAT!r})", field="format")
     return stamped
+
+
+def _known() -> list[str]:
+    return [f"'{kind}/{v}'" for kind, versions in KINDS.items() for v in versions]
 
 
 def _temporary_path(destination: Path) -> Path:
@@ -156,12 +163,20 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def check_result_file(path: str | os.PathLike) -> Path:
-    """Raise :class:`InputError` unless ``path`` is a readable mbsim result file; return it as a Path."""
+def check_result_file(path: str | os.PathLike, kind: str = "mbsim-result") -> Path:
+    """Raise :class:`InputError` unless ``path`` is a readable mbsim file of ``kind``; return it.
+
+    ``kind`` is one of :data:`KINDS` (``mbsim-result`` from ``mbsim run``, ``mbsim-fit`` from
+    ``mbsim fit``, ``mbsim-energy-sweep`` from ``mbsim energy-sweep``) or None for any of them.
+    """
     import h5py
 
     file = Path(path)
-    expected = f"an mbsim result file (HDF5 with root attribute format='{FORMAT}', written by mbsim run)"
+    accepted = [kind] if kind else list(KINDS)
+    what = {"mbsim-result": "an mbsim result file", "mbsim-fit": "an mbsim fit file",
+            "mbsim-energy-sweep": "an mbsim energy-sweep file"}.get(kind, "an mbsim file")
+    expected = (f"{what} (HDF5 with root attribute format '" + "/N' or '".join(accepted)
+                + "/N', written by mbsim)")
     if not file.exists():
         raise InputError(found="no such file", expected=expected, file=file)
     if file.is_dir():
@@ -176,24 +191,25 @@ def check_result_file(path: str | os.PathLike) -> Path:
     found_format = attrs.get("format")
     if isinstance(found_format, bytes):
         found_format = found_format.decode()
-    if not isinstance(found_format, str) or not found_format.startswith(FORMAT_PREFIX) or "mbsim_version" not in attrs:
-        raise InputError(found="an HDF5 file without the root attributes format='mbsim-result/N' and mbsim_version",
-                         expected=expected, file=file, field="format")
-    version = found_format[len(FORMAT_PREFIX):]
-    if not version.isdigit() or int(version) not in SUPPORTED_FORMAT_VERSIONS:
+    found_kind, _, version = str(found_format).partition("/")
+    if not isinstance(found_format, str) or found_kind not in accepted or "mbsim_version" not in attrs:
+        found = (f"an HDF5 file with format={found_format!r}" if isinstance(found_format, str)
+                 else "an HDF5 file without the root attributes format and mbsim_version")
+        raise InputError(found=found, expected=expected, file=file, field="format")
+    if not version.isdigit() or int(version) not in KINDS[found_kind]:
         raise InputError(found=f"format={found_format!r}",
-                         expected="one of " + ", ".join(f"'{FORMAT_PREFIX}{v}'" for v in SUPPORTED_FORMAT_VERSIONS)
+                         expected="one of " + ", ".join(f"'{found_kind}/{v}'" for v in KINDS[found_kind])
                          + " (a newer mbsim may read this file)", file=file, field="format")
     return file
 
 
-def load(path: str | os.PathLike) -> xr.DataTree:
-    """Read a result file written by :func:`save` into memory; the file is closed on return.
+def load(path: str | os.PathLike, kind: str | None = "mbsim-result") -> xr.DataTree:
+    """Read a file written by :func:`save` into memory; the file is closed on return.
 
     Raises :class:`InputError` (naming the file and what was expected) for a missing file, a file
-    that is not HDF5, or an HDF5 file that is not an mbsim result.
+    that is not HDF5, or an HDF5 file that is not an mbsim file of ``kind`` (None: any kind).
     """
-    file = check_result_file(path)
+    file = check_result_file(path, kind)
     try:
         with xr.open_datatree(file, engine="h5netcdf") as tree:
             return tree.load()

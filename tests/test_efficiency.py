@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from mbsim.cli import main
-from mbsim.efficiency import (load_sweep, make_selector, parse_experiment_text, train_caching,
+from mbsim.efficiency import (make_selector, parse_experiment_text, train_caching,
                               train_restricted)
 from mbsim.efficiency.learning import PHASES, EnergyLedger
 from mbsim.efficiency.task import build_network, build_task
+from mbsim.io import load
 
 N_KC = 500
 EXPERIMENT = """\
@@ -145,7 +146,7 @@ def test_energy_sweep_cli_writes_result_and_figures(tmp_path, experiment):
     path.write_text(EXPERIMENT)
     output = tmp_path / "sweep.h5"
     assert main(["-q", "energy-sweep", str(path), "-o", str(output)]) == 0
-    tree = load_sweep(output)
+    tree = load(output, kind="mbsim-energy-sweep")
     assert tree.attrs["experiment_sha256"] == experiment.sha256
     assert tree.attrs["experiment_text"] == EXPERIMENT
     runs = tree["runs"].to_dataset()
