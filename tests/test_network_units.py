@@ -9,6 +9,7 @@ from mbsim.errors import InputError
 from mbsim.network import OdorLibrary, load_parameters, performance_index
 from mbsim.network.parameters import DEFAULT_FILE
 from mbsim.network.plasticity import coincidence_integrals
+from mbsim.network.structure import build_structure
 from mbsim.network.readout import cohort_pi
 
 
@@ -109,3 +110,13 @@ def test_cohort_pi_expectation():
     result = cohort_pi(np.full(200, 0.9), seed=1)
     assert result.expected_pi == pytest.approx(0.8)
     assert abs(result.pi - 0.8) < 3 * result.sem + 0.05
+
+
+def test_apl_inhibition_uniform_or_mirrored():
+    """Mirroring 0 gives every KC the mean KC->APL count, 1 gives each KC its own count."""
+    from mbsim.connectome import load_default
+    structure = build_structure(load_default())
+    uniform, mirrored = structure.apl_inputs(0.0), structure.apl_inputs(1.0)
+    assert np.allclose(uniform, structure.kc_apl.mean())
+    assert np.allclose(mirrored, structure.kc_apl)
+    assert structure.kc_apl.std() > 0.2 * structure.kc_apl.mean()

@@ -170,7 +170,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     to_first_apl = np.zeros(n["KC"], dtype=int)
     kc.apl_activity = b2.linked_var(apl, "activity", index=to_first_apl)
     kc.apl_release = b2.linked_var(apl, "release", index=to_first_apl)
-    kc.apl_weight = params.apl_kc_current * structure.kc_apl * b2.amp
+    kc.apl_weight = params.apl_kc_current * structure.apl_inputs(params.apl_kc_mirroring) * b2.amp
     families = structure.groups["DAN"]["subtype"].to_numpy()
     valence = structure.groups["DAN"]["valence"].to_numpy()
     punishing = valence == "punishment"

@@ -66,6 +66,7 @@ class NetworkParameters:
     apl_tau: float = _p("time", 1e-3, 1.0)
     kc_apl_increment: float = _p("dimensionless", 0.0, 10.0)
     apl_kc_current: float = _p("current", 0.0, 1e-9)
+    apl_kc_mirroring: float = _p("dimensionless", 0.0, 1.0)
     # MBONs
     mbon_capacitance: float = _p("capacitance", 1e-13, 1e-9)
     mbon_leak_conductance: float = _p("conductance", 1e-11, 1e-7)

@@ -62,6 +62,12 @@ class NetworkStructure:
         ratio = np.divide(total[total > 0].mean(), total, out=np.zeros(n_post), where=total > 0)
         return synapses.count * ratio[synapses.post] ** compensation
 
+    def apl_inputs(self, mirroring: float) -> np.ndarray:
+        """Mirrored APL->KC synapse count per KC: ``mean * (kc_apl / mean) ** mirroring``; 1 mirrors
+        the KC->APL counts, 0 gives every KC the mean count (uniform inhibition)."""
+        mean = self.kc_apl.mean()
+        return mean * (self.kc_apl / mean) ** mirroring
+
     @property
     def n_kc(self) -> int:
         return len(self.groups["KC"])
