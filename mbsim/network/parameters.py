@@ -97,6 +97,7 @@ class NetworkParameters:
     # plasticity
     depression_tau: float = _p("time", 1e-3, 100.0, compiled=False)
     potentiation_tau: float = _p("time", 1e-3, 100.0, compiled=False)
+    dopamine_baseline_rate: float = _p("rate", 0.0, 100.0, compiled=False)
     depression_rate: dict = _p("dimensionless", 0.0, 10.0, compiled=False)
     potentiation_rate: dict = _p("dimensionless", 0.0, 10.0, compiled=False)
     max_efficacy: float = _p("dimensionless", 1.0, 100.0, compiled=False)

@@ -46,10 +46,19 @@ def coincidence_integrals(kc_index: np.ndarray, kc_time: np.ndarray, dan_index: 
 
 
 def efficacy_change(result, params: NetworkParameters) -> np.ndarray:
-    """Change of KC->MBON efficacy in a window: ``-eta_minus[c] * depression + eta_plus[c] * potentiation``."""
+    """Change of KC->MBON efficacy in a window from its phasic coincidences.
+
+    ``-eta_minus[c] * [D - D0]+ + eta_plus[c] * [P - P0]+``, where ``D0 = n_k r0 tau_dep`` and
+    ``P0 = n_k r0 tau_pot`` are the coincidences a KC firing ``n_k`` spikes expects by chance with
+    dopamine at its baseline rate ``r0`` (``dopamine_baseline_rate``): tonic dopamine does not teach.
+    """
     eta_minus = params.rate_array("depression_rate", result.compartments)
     eta_plus = params.rate_array("potentiation_rate", result.compartments)
-    return -eta_minus[None, :] * result.depression + eta_plus[None, :] * result.potentiation
+    spikes = result.kc_counts.sum(axis=0)[:, None]  # a KC's spikes during the window's odors
+    rate = params.dopamine_baseline_rate
+    depression = np.maximum(result.depression - spikes * rate * params.depression_tau, 0.0)
+    potentiation = np.maximum(result.potentiation - spikes * rate * params.potentiation_tau, 0.0)
+    return -eta_minus[None, :] * depression + eta_plus[None, :] * potentiation
 
 
 def _after_sum(events: np.ndarray, queries: np.ndarray, tau: float) -> np.ndarray:
