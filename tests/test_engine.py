@@ -82,9 +82,9 @@ def test_cycloheximide_blocks_ltm_not_arm():
 
 
 def test_cold_shock_erases_labile_memory_only():
-    extra = "interventions: [{kind: cold_shock, at: 2 h after training}]"
-    shocked, _ = run(protocol("single", extra=extra, tests="[3 min, 3 h]"))
-    control, _ = run(protocol("single", tests="[3 min, 3 h]"))
+    extra = "interventions: [{kind: cold_shock, at: 30 min after training}]"
+    shocked, _ = run(protocol("single", extra=extra, tests="[3 min, 1 h]"))
+    control, _ = run(protocol("single", tests="[3 min, 1 h]"))
     assert pi(shocked, 1, "labile") == pytest.approx(0.0, abs=1e-9)
     assert pi(control, 1, "labile") > 0.1
     assert pi(shocked, 1, "ARM") == pytest.approx(pi(control, 1, "ARM"), abs=1e-6)
