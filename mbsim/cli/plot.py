@@ -34,9 +34,14 @@ def output_path(file: str, kind: str, output: str | None) -> Path:
 
 def run(args) -> int:
     from ..io import load
+    from ..fit.output import FORMAT as FIT_FORMAT, file_format, load_fit
     from ..plot import figure, read_lab_data, save_figure
+    from ..plot.fit import fit_figure
 
     path = output_path(args.file, args.kind, args.output)
+    if file_format(args.file) == FIT_FORMAT:
+        print(save_figure(fit_figure(load_fit(args.file)), path))
+        return 0
     lab_data = read_lab_data(args.lab_data) if args.lab_data else None
     tree = load(args.file)
     print(save_figure(figure(args.kind, tree, lab_data), path))

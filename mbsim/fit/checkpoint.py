@@ -1,0 +1,68 @@
+"""Checkpoints of a fit: every finished evaluation (coordinates -> log posterior, predictions),
+kept in shard files beside the output and written atomically, so ``--resume`` replays the
+deterministic optimizer and sampler and takes finished evaluations from disk instead of recomputing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .problem import Evaluation
+
+
+def key_of(x) -> bytes:
+    return np.asarray(x, dtype=np.float64).tobytes()
+
+
+class Checkpoint:
+    """Evaluations of one fit; ``folder`` is ``<output>.checkpoint``. ``shard`` names this writer."""
+
+    def __init__(self, folder: str | Path | None, shard: str = "main", every: int = 1):
+        self.folder = Path(folder) if folder is not None else None
+        self.shard, self.every = shard, every
+        self.memo: dict[bytes, Evaluation] = {}
+        self.order: list[bytes] = []      # evaluations this writer added, in order
+        self._unsaved = 0
+
+    def load(self) -> "Checkpoint":
+        """Read every shard in the folder (finished evaluations of earlier or parallel writers)."""
+        if self.folder is None or not self.folder.is_dir():
+            return self
+        for path in sorted(self.folder.glob("*.npz")):
+            with np.load(path) as data:
+                for x, logp, pred in zip(data["x"], data["log_posterior"], data["predictions"]):
+                    key = key_of(x)
+                    self.memo.setdefault(key, Evaluation(float(logp), pred))
+                    if path.stem == self.shard and key not in self.order:
+                        self.order.append(key)  # keep this writer's earlier evaluations on disk
+        return self
+
+    def get(self, x) -> Evaluation | None:
+        return self.memo.get(key_of(x))
+
+    def add(self, x, evaluation: Evaluation) -> None:
+        key = key_of(x)
+        if key in self.order:
+            return
+        self.memo[key] = evaluation
+        self.order.append(key)
+        self._unsaved += 1
+        if self._unsaved >= self.every:
+            self.save()
+
+    def save(self) -> None:
+        """Write this writer's evaluations to its shard, atomically (temporary file + rename)."""
+        if self.folder is None or not self.order:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        x = np.array([np.frombuffer(k, dtype=np.float64) for k in self.order])
+        evaluations = [self.memo[k] for k in self.order]
+        target = self.folder / f"{self.shard}.npz"
+        temporary = self.folder / f".{self.shard}.{os.getpid()}.tmp.npz"
+        np.savez(temporary, x=x, log_posterior=[e.log_posterior for e in evaluations],
+                 predictions=np.array([e.predictions for e in evaluations]))
+        os.replace(temporary, target)
+        self._unsaved = 0

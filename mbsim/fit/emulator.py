@@ -1,0 +1,128 @@
+"""Readout emulator: MBON rates of a test window under any efficacy, without re-running the network.
+
+In a test window the KC spike counts of each odor pulse do not depend on the KC->MBON efficacy (no
+feedback from MBONs to KCs in the model), so the input to each MBON type during pulse ``p`` is
+
+    drive[p, type] = sum over its KC synapses s of w0[s] * efficacy[s] * kc_count[p, pre(s)].
+
+Each type's rate is modelled as a monotone function of that drive, calibrated per window from a few
+spiking runs at uniformly scaled efficacies; the network's ``choice_probability`` formula then turns
+emulated rates into P(avoid CS+) against the naive window. :class:`EmulatedReadout` wraps a
+:class:`~mbsim.engine.network_view.NetworkView` so the engine uses the emulator for test windows and
+the spiking network (through the window cache) for everything else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import sparse
+
+from ..network.readout import choice_probability
+
+#: Uniform efficacy scales of the calibration runs (1 is the naive window itself).
+CALIBRATION_SCALES = (0.0, 0.4, 0.75, 1.0, 1.4)
+
+
+class ReadoutEmulator:
+    """Per-window monotone maps from summed KC drive to MBON type rate."""
+
+    def __init__(self, view, scales=CALIBRATION_SCALES):
+        network = view.network
+        structure, params = network.structure, network.params
+        synapses = structure.kc_mbon
+        self.view, self.network, self.scales = view, network, tuple(scales)
+        self.pre = synapses.pre
+        self.w0 = params.kc_mbon_current * structure.input_weights(
+            synapses, structure.size("MBON"), params.kc_mbon_compensation)
+        types = structure.mbon_type_index[synapses.post]
+        n_types = len(structure.mbon_types)
+        self.type_sum = sparse.csr_matrix((np.ones(len(types)), (types, np.arange(len(types)))),
+                                          shape=(n_types, len(types)))
+        self._calibration: dict[str, tuple] = {}
+        self._naive: dict[str, object] = {}
+        self.spiking_runs = 0
+
+    def naive(self, window, record_raster: bool = False):
+        """The window simulated with naive efficacy (spiking, once per window)."""
+        key = window.key()
+        if key not in self._naive:
+            self._naive[key] = self.view.simulate(window, None, record_raster)
+        return self._naive[key]
+
+    def drive(self, kc_counts: np.ndarray, synapse_efficacy: np.ndarray) -> np.ndarray:
+        """(n_pulses, n_types) summed KC input of each MBON type."""
+        per_synapse = kc_counts[:, self.pre] * (self.w0 * synapse_efficacy)[None, :]
+        return np.asarray(self.type_sum @ per_synapse.T).T
+
+    def calibrate(self, window):
+        """The naive result and the calibration points of a window (spiking runs, once)."""
+        key = window.key()
+        if key not in self._calibration:
+            naive = self.naive(window)
+            shape = (self.network.n_kc, len(self.network.compartments))
+            drives, rates = [], []
+            for scale in self.scales:
+                result = naive if scale == 1.0 else self.view.simulate(window, np.full(shape, scale))
+                self.spiking_runs += scale != 1.0
+                efficacy = self.network.synapse_efficacy(np.full(shape, scale))
+                drives.append(self.drive(naive.kc_counts, efficacy))
+                rates.append(result.mbon_rates)
+            drives = np.concatenate(drives)     # (points, n_types)
+            rates = np.concatenate(rates)
+            order = np.argsort(drives, axis=0, kind="stable")
+            drives = np.take_along_axis(drives, order, axis=0)
+            rates = np.maximum.accumulate(np.take_along_axis(rates, order, axis=0), axis=0)
+            self._calibration[key] = (naive, drives, rates)
+        return self._calibration[key]
+
+    def rates(self, window, efficacy: np.ndarray) -> np.ndarray:
+        """Emulated (n_pulses, n_types) MBON rates of ``window`` under ``efficacy`` (KC x compartment)."""
+        naive, drives, rates = self.calibrate(window)
+        drive = self.drive(naive.kc_counts, self.network.synapse_efficacy(efficacy))
+        out = np.empty_like(drive)
+        for t in range(drive.shape[1]):
+            out[:, t] = _monotone(drive[:, t], drives[:, t], rates[:, t])
+        return out
+
+    def result(self, window, efficacy: np.ndarray):
+        """The naive result of ``window`` with emulated MBON rates (a WindowResult)."""
+        naive = self.calibrate(window)[0]
+        return dataclasses.replace(naive, mbon_rates=self.rates(window, efficacy))
+
+    def choice_probability(self, result, naive=None) -> float:
+        """P(avoid CS+) of an (emulated) test result against the naive window."""
+        naive = naive if naive is not None else self.calibrate(result.window)[0]
+        return choice_probability(result, naive, self.network.mbon_valence,
+                                  self.network.params.choice_temperature)
+
+
+def _monotone(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Piecewise-linear monotone interpolation, linear extrapolation above, rates >= 0."""
+    xs, index = np.unique(xs, return_index=True)
+    ys = ys[index]
+    if len(xs) == 1:
+        return np.full_like(x, ys[0])
+    inside = np.interp(x, xs, ys)
+    slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    return np.maximum(np.where(x > xs[-1], ys[-1] + slope * (x - xs[-1]), inside), 0.0)
+
+
+class EmulatedReadout:
+    """A NetworkView whose test windows (simulated with an efficacy) are emulated."""
+
+    def __init__(self, view):
+        self.view = view
+        self.emulator = ReadoutEmulator(view)
+
+    def __getattr__(self, name):
+        return getattr(self.view, name)
+
+    def simulate(self, window, efficacy=None, record_raster: bool = False):
+        if efficacy is None:
+            return self.emulator.naive(window, record_raster)
+        return self.emulator.result(window, efficacy)
+
+    def choice_probability(self, result, naive=None) -> float:
+        return self.emulator.choice_probability(result, naive)

@@ -1,0 +1,258 @@
+"""A fit problem: the fit file, its data tables, protocols, parameter space and forward model, checked
+completely before any evaluation, and the log posterior of a parameter vector."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import InputError, SimulationError
+from ..protocol import load_protocol
+from . import likelihood
+from .data import read_table
+from .forward import ForwardModel, ProtocolNeeds
+from .space import build_space
+from .spec import FitSpec, load_fit_file, parse_fit_text
+
+
+#: Solver tolerances (rtol, atol relative to variable size) of ordinary runs, for retries.
+STRICT_TOLERANCES = (1e-6, 1e-9)
+
+
+@dataclass
+class Observations:
+    """Every data row as one observation, in data-set order (the `observation` dim of outputs)."""
+
+    dataset: list = field(default_factory=list)
+    kind: list = field(default_factory=list)
+    protocol: list = field(default_factory=list)
+    time: list = field(default_factory=list)
+    observed: list = field(default_factory=list)
+    sem: list = field(default_factory=list)
+    n: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    log_posterior: float
+    predictions: np.ndarray
+
+
+class FitProblem:
+    """Everything needed to evaluate the log posterior of a fit file's parameters."""
+
+    def __init__(self, spec: FitSpec, network=None):
+        self.spec = spec
+        settings = spec.file.model
+        self.memory_params, self.metabolism_params = _parameter_sets(spec)
+        self.space = build_space(spec, self.memory_params, self.metabolism_params)
+        self.tables = [self._table(i, item) for i, item in enumerate(spec.file.data)]
+        self.schedules = self._schedules()
+        self.needs = self._needs()
+        self.observations = self._observations()
+        self._network = network
+        self.settings = settings
+
+    # --- checks and assembly, before any evaluation ------------------------------------------
+    def _table(self, index, item):
+        path = self.spec.resolve(item.file)
+        if not path.is_file():
+            raise InputError(found=f"no data file '{path}'", expected="a CSV file (see "
+                             "data/lab/README.md)", **self.spec.where("data", index, "file"))
+        return read_table(path, item.kind)
+
+    def _schedules(self) -> dict:
+        schedules = {}
+        for table in self.tables:
+            for name in table.protocols:
+                if name in schedules:
+                    continue
+                source = self.spec.file.protocols.get(name)
+                try:
+                    protocol = load_protocol(self.spec.resolve(source) if source else name)
+                except InputError as error:
+                    columns = [c for c in ("protocol", "condition", "reference") if c in table.rows]
+                    used = np.any([table.rows[c] == name for c in columns], axis=0)
+                    line = int(table.rows["line"][used].iloc[0])
+                    raise InputError(found=f"protocol '{name}' ({error.found})", expected="a "
+                                     "shipped protocol name or an entry under 'protocols:' in the "
+                                     "fit file", file=table.path, line=line,
+                                     field="protocol") from None
+                schedules[name] = protocol.schedule()
+        return schedules
+
+    def _needs(self) -> dict[str, ProtocolNeeds]:
+        found: dict[str, dict] = {n: {"retention": set(), "flux": set(), "survival": False}
+                                  for n in self.schedules}
+        metabolism = self.metabolism_params is not None
+        for index, table in enumerate(self.tables):
+            rows = table.rows
+            if table.kind == "retention":
+                for name, time in zip(rows["protocol"], rows["time"]):
+                    found[name]["retention"].add(float(time))
+            elif table.kind == "flux_ratio":
+                self._require(metabolism, index, "flux ratios need model.metabolism: true")
+                for column in ("condition", "reference"):
+                    for name, time in zip(rows[column], rows["time"]):
+                        found[name]["flux"].add(float(time))
+            else:
+                self._require(metabolism, index, "survival needs model.metabolism: true")
+                for name, line in zip(rows["protocol"], rows["line"]):
+                    if self.schedules[name].survival is None:
+                        raise InputError(found=f"protocol '{name}' without a 'survival:' section",
+                                         expected="a protocol that records survival under "
+                                         "starvation (e.g. survival_spaced_5x)", file=table.path,
+                                         line=int(line), field="protocol")
+                    found[name]["survival"] = True
+        return {name: ProtocolNeeds(tuple(sorted(v["retention"])), tuple(sorted(v["flux"])),
+                                    v["survival"]) for name, v in found.items()}
+
+    def _require(self, condition, index, message):
+        if not condition:
+            raise InputError(found="model.metabolism: false", expected=message,
+                             **self.spec.where("data", index, "kind"))
+
+    def _observations(self) -> Observations:
+        obs = Observations()
+        for index, (item, table) in enumerate(zip(self.spec.file.data, self.tables)):
+            label = item.label or f"{item.kind} {index + 1}"
+            rows = table.rows
+            for _, row in rows.iterrows():
+                obs.dataset.append(label)
+                obs.kind.append(table.kind)
+                if table.kind == "retention":
+                    values = (row["protocol"], row["time"], row["pi"], row["sem"], row["n"])
+                elif table.kind == "flux_ratio":
+                    values = (f"{row['condition']} / {row['reference']}", row["time"],
+                              row["ratio"], row["sem"], 0)
+                elif table.kind == "survival_curve":
+                    values = (row["protocol"], row["time"], row["fraction"], math.nan, row["n"])
+                else:
+                    values = (row["protocol"], row["death_time"], float(not row["censored"]),
+                              math.nan, 1)
+                for name, value in zip(("protocol", "time", "observed", "sem", "n"), values):
+                    getattr(obs, name).append(value)
+        return obs
+
+    # --- the model --------------------------------------------------------------------------
+    @cached_property
+    def network(self):
+        if self._network is None:
+            self._network = build_network(self.spec.file.model)
+        return self._network
+
+    @cached_property
+    def forward(self) -> ForwardModel:
+        s = self.settings
+        for schedule in self.schedules.values():
+            self.network.validate_schedule(schedule)
+        return ForwardModel(self.network, self.schedules, self.needs, self.memory_params,
+                            self.metabolism_params, self.network.compartments, flies=s.flies,
+                            seed=s.seed, rtol=s.rtol, atol=s.atol,
+                            survival_spread=s.survival_spread, survival_points=s.survival_points)
+
+    def evaluate(self, x) -> Evaluation:
+        """Log posterior (log prior + log likelihood) and predictions at coordinates ``x``."""
+        theta = self.space.from_x(x)
+        prior = self.space.log_prior(theta)
+        if not math.isfinite(prior):
+            return Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
+        try:
+            predictions, loglik = self.log_likelihood(theta)
+        except SimulationError:
+            try:   # the fit's loose tolerances can overshoot a bound; retry as runs integrate
+                predictions, loglik = self.log_likelihood(theta, STRICT_TOLERANCES)
+            except SimulationError as error:   # e.g. a metabolism driven out of its valid range
+                logging.getLogger(__name__).info("evaluation failed at %s: %s", theta, error)
+                return Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
+        if not math.isfinite(loglik):
+            return Evaluation(-math.inf, predictions)
+        return Evaluation(prior + loglik, predictions)
+
+    def log_likelihood(self, theta, tolerances=None) -> tuple[np.ndarray, float]:
+        predicted = self.forward.predict(self.space.changes(theta), tolerances)
+        out, total = [], 0.0
+        for item, table in zip(self.spec.file.data, self.tables):
+            rows = table.rows
+            if table.kind == "retention":
+                values = np.array([predicted[p].pi[t] for p, t in zip(rows["protocol"], rows["time"])])
+                if (item.likelihood or "gaussian") == "binomial":
+                    total += likelihood.binomial(rows["pi"], values, rows["n"])
+                else:
+                    total += likelihood.gaussian(rows["pi"], values, rows["sem"])
+            elif table.kind == "flux_ratio":
+                values = np.array([predicted[c].flux[t] / predicted[r].flux[t] for c, r, t in
+                                   zip(rows["condition"], rows["reference"], rows["time"])])
+                total += likelihood.gaussian(rows["ratio"], values, rows["sem"])
+            else:
+                values, loglik = _survival(table, predicted)
+                total += loglik
+            out.append(values)
+        return np.concatenate(out), total
+
+
+def _survival(table, predicted) -> tuple[np.ndarray, float]:
+    rows, values, total = table.rows, [], 0.0
+    column = "time" if table.kind == "survival_curve" else "death_time"
+    for name, group in rows.groupby("protocol", sort=False):
+        mu, sigma = predicted[name].death_log_mean, predicted[name].death_log_sd
+        if table.kind == "survival_curve":
+            total += likelihood.censored_curve(group["time"], group["fraction"],
+                                               int(group["n"].max()), mu, sigma)
+        else:
+            total += likelihood.censored_flies(group["death_time"], group["censored"], mu, sigma)
+    for name, time in zip(rows["protocol"], rows[column]):
+        p = predicted[name]
+        values.append(float(likelihood.survival_fraction(time, p.death_log_mean, p.death_log_sd)))
+    return np.array(values), total
+
+
+def _parameter_sets(spec: FitSpec):
+    from ..engine.memory import load_memory_params
+    settings = spec.file.model
+    memory = load_memory_params(spec.resolve(settings.memory_params)
+                                if settings.memory_params else None)
+    if not settings.metabolism:
+        return memory, None
+    from ..metabolism import load_metabolism_params
+    return memory, load_metabolism_params(spec.resolve(settings.metabolism_params)
+                                          if settings.metabolism_params else None)
+
+
+def build_network(settings):
+    """The network a fit runs on: a stand-in from ``module:factory``, or the spiking network of a
+    connectome (with the readout emulator for test windows unless ``readout: spiking``)."""
+    if ":" in settings.network:
+        module, factory = settings.network.split(":", 1)
+        try:
+            return getattr(importlib.import_module(module), factory)()
+        except (ImportError, AttributeError) as error:
+            raise InputError(found=f"network '{settings.network}' ({error})",
+                             expected="a connectome name or an importable 'module:factory'",
+                             field="model.network") from None
+    from ..engine.run import RunSettings, build_model
+    view = build_model(RunSettings(connectome=settings.network))[0]
+    if settings.readout == "emulator":
+        from .emulator import EmulatedReadout
+        return EmulatedReadout(view)
+    return view
+
+
+_PROBLEMS: dict[str, FitProblem] = {}
+
+
+def problem_for(text: str, path: str) -> FitProblem:
+    """The fit problem of a fit file's text, built once per process (for Dask workers)."""
+    key = f"{path}\0{text}"
+    if key not in _PROBLEMS:
+        _PROBLEMS[key] = FitProblem(parse_fit_text(text, path))
+    return _PROBLEMS[key]
+
+
+def load_problem(path) -> FitProblem:
+    return FitProblem(load_fit_file(path))

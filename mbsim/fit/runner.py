@@ -1,0 +1,159 @@
+"""``run_fit``: a fit file in, a fit result tree out (point estimate, uncertainty, optional posterior).
+
+Steps: check everything (one InputError before any evaluation), optimizer restarts (Dask tasks),
+Hessian at the best point, optional emcee sampling, predictions at the estimate and at the start.
+Every evaluation is checkpointed in ``<output>.checkpoint/``; ``resume=True`` reuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .. import __version__
+from ..engine.run import git_commit
+from ..errors import InputError
+from . import output
+from .checkpoint import Checkpoint
+from .estimate import (covariance, evaluate_task, hessian_from, hessian_points, optimize_task,
+                       value_log_posterior)
+from .executor import Executor
+from .problem import FitProblem, _PROBLEMS
+from .sample import run_sampler
+
+
+def checkpoint_folder(output_path: str | Path) -> Path:
+    path = Path(output_path)
+    return path.with_name(path.name + ".checkpoint")
+
+
+def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = False,
+            resume: bool = False, jobs: int = 1, scheduler: str | None = None,
+            command: str = "", env: dict | None = None) -> xr.DataTree:
+    """Fit ``problem``; checkpoints go beside ``output_path`` (the tree is returned, not saved)."""
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    folder = checkpoint_folder(output_path)
+    spec, space = problem.spec, problem.space
+    if folder.exists() and not resume:
+        shutil.rmtree(folder)
+    _claim(folder, spec.sha256 + "\n" + spec.file.model.model_dump_json())
+    resumed = len(Checkpoint(folder).load().memo)
+    _PROBLEMS[f"{spec.path}\0{spec.text}"] = problem      # serial tasks use this very problem
+    settings = spec.file.optimizer
+    starts = space.random_starts(settings.restarts, np.random.default_rng(settings.seed))
+    tasks = [(spec.text, str(spec.path), i, x0, settings.max_evaluations, folder)
+             for i, x0 in enumerate(starts)]
+    with Executor(jobs, scheduler, env) as executor:
+        restarts = executor.map(optimize_task, tasks)
+        best = max(restarts, key=lambda r: r["log_posterior"])
+        main = Checkpoint(folder, "main").load()
+        sd_x, hessian_ok = _uncertainty(problem, executor, main, best["x"])
+        sampled = None
+        if posterior:
+            sampled = run_sampler(problem, executor, main, best["x"], sd_x, spec.file.posterior)
+    at_estimate = main.get(best["x"]) or evaluate_task((spec.text, str(spec.path), best["x"]))
+    at_start = main.get(starts[0]) or evaluate_task((spec.text, str(spec.path), starts[0]))
+    trace = [(r["restart"], x, v) for r in restarts for x, v in r["trace"]]
+    evaluations = len(main.memo)
+    elapsed = time.perf_counter() - clock
+    estimate = space.from_x(best["x"])
+    groups = {"estimates": output.estimates_dataset(
+                  space, estimate, sd_x, space.start,
+                  {"log_posterior": best["log_posterior"],
+                   "log_posterior_start": value_log_posterior(space, starts[0], at_start),
+                   "uncertainty_from": "posterior" if sampled else "hessian",
+                   "hessian_positive_definite": int(hessian_ok)}),
+              "trace": output.trace_dataset(space, trace),
+              "predictions": output.predictions_dataset(problem.observations,
+                                                        at_estimate.predictions,
+                                                        at_start.predictions)}
+    if sampled is not None:
+        predictive = _posterior_predictive(main, sampled)
+        groups.update(output.posterior_groups(space, sampled, predictive, problem.observations))
+        kept = np.apply_along_axis(space.from_x, 2, sampled["chain"][:, sampled["burn"]:])
+        draws = kept.reshape(-1, kept.shape[-1])
+        estimates = groups["estimates"]
+        estimates["sd"] = ("parameter", draws.std(axis=0), estimates["sd"].attrs)
+        estimates["lower_95"] = ("parameter", np.quantile(draws, 0.025, axis=0),
+                                 estimates["lower_95"].attrs)
+        estimates["upper_95"] = ("parameter", np.quantile(draws, 0.975, axis=0),
+                                 estimates["upper_95"].attrs)
+    tree = xr.DataTree.from_dict(groups)
+    tree.attrs.update(provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
+                                 [r["message"] for r in restarts]))
+    tree.attrs["evaluations_resumed"] = int(resumed)
+    return tree
+
+
+def _uncertainty(problem, executor, checkpoint, x_best) -> tuple[np.ndarray, bool]:
+    """Standard deviations in x coordinates from the Hessian of the log posterior at ``x_best``."""
+    bounds = np.array(problem.space.x_bounds())
+    room = np.minimum(x_best - bounds[:, 0], bounds[:, 1] - x_best)
+    step = np.maximum(np.minimum(0.01 * (bounds[:, 1] - bounds[:, 0]), 0.5 * room), 1e-6)
+    points = hessian_points(np.asarray(x_best, float), step)
+    missing = [x for x in points if checkpoint.get(x) is None]
+    spec = problem.spec
+    for x, evaluation in zip(missing, executor.map(
+            evaluate_task, [(spec.text, str(spec.path), x) for x in missing])):
+        checkpoint.add(x, evaluation)
+    checkpoint.save()
+    values = [value_log_posterior(problem.space, x, checkpoint.get(x)) for x in points]
+    if not all(math.isfinite(v) for v in values):
+        return np.full(len(x_best), np.nan), False
+    cov = covariance(hessian_from(values, step))
+    return np.sqrt(np.diag(cov)), bool(np.all(np.isfinite(cov)))
+
+
+def _posterior_predictive(checkpoint, sampled) -> np.ndarray:
+    chain = sampled["chain"][:, sampled["burn"]:]
+    return np.array([[checkpoint.get(x).predictions for x in walker] for walker in chain])
+
+
+def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler, messages) -> dict:
+    spec = problem.spec
+    parameters = {"memory": problem.memory_params.as_dict(),
+                  "metabolism": (problem.metabolism_params.to_dict()
+                                 if problem.metabolism_params is not None else None)}
+    return {
+        "format": output.FORMAT, "title": f"mbsim fit of {spec.file.name}",
+        "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
+        "fit_name": spec.file.name, "fit_file": str(spec.path), "fit_text": spec.text,
+        "fit_sha256": spec.sha256,
+        "data_files": json.dumps([{"path": t.path, "sha256": t.sha256, "kind": t.kind}
+                                  for t in problem.tables]),
+        "protocols": json.dumps(sorted(problem.schedules)),
+        "parameters": json.dumps(parameters, default=str),
+        "settings": json.dumps({**spec.file.model.model_dump(), "jobs": jobs,
+                                "scheduler": scheduler or ""}),
+        "optimizer_messages": json.dumps(messages),
+        "evaluations": int(evaluations), "elapsed_s": float(elapsed),
+        "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
+        "platform": platform.platform(), "python_version": sys.version.split()[0],
+        "numpy_version": np.__version__,
+    }
+
+
+def _claim(folder: Path, identity: str) -> None:
+    """Mark the checkpoint folder with the fit it belongs to; refuse to resume another fit's."""
+    marker = folder / "fit.id"
+    if marker.is_file() and marker.read_text() != identity:
+        raise InputError(found=f"a checkpoint of a different fit file in {folder}",
+                         expected="--resume with the fit file that started it (or run without "
+                         "--resume to start over)", field="--resume")
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(identity)
+
+
+def check_resume(output_path, resume: bool) -> None:
+    if resume and not checkpoint_folder(output_path).is_dir():
+        raise InputError(found=f"--resume without a checkpoint at {checkpoint_folder(output_path)}",
+                         expected="a fit started earlier with the same -o", field="--resume")

@@ -1,0 +1,180 @@
+"""The parameter space of a fit: names checked against the model, values in SI, bounds, priors,
+and the coordinates the optimizer and the sampler move in (log for positive scale parameters)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.memory import MEMORY_SPECS
+from ..errors import InputError
+from ..metabolism.params import numeric_fields
+from ..metabolism.quantities import parse_metabolic_quantity
+from ..units import parse_quantity
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One fitted parameter, values in SI."""
+
+    name: str            # "memory.tau_labile"
+    lower: float
+    upper: float
+    start: float
+    log: bool            # optimizer/sampler coordinate is log(value)
+    prior: str           # uniform, normal, lognormal
+    prior_args: tuple[float, ...]
+    unit: str            # SI unit for labels
+
+    @property
+    def group(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def _converter(group: str, key: str, where: dict):
+    """(parse(text) -> SI float, SI unit, (low, high) allowed by the model) for one parameter."""
+    if group == "memory":
+        if key not in MEMORY_SPECS:
+            raise InputError(found=f"parameter '{group}.{key}', not in the model",
+                             expected="one of " + ", ".join(f"memory.{k}" for k in MEMORY_SPECS),
+                             **where)
+        spec = MEMORY_SPECS[key]
+        unit = {"time": "s", "rate": "1/s"}.get(spec.dimension, "1")
+        return (lambda text, **w: parse_quantity(text, spec.dimension, **w)), unit, \
+            (spec.minimum, spec.maximum)
+    fields = {f.name: f for f in numeric_fields()}
+    if key not in fields:
+        raise InputError(found=f"parameter '{group}.{key}', not in the model",
+                         expected="one of " + ", ".join(f"metabolism.{k}" for k in sorted(fields)),
+                         **where)
+    field = fields[key]
+    low, high, _ = field.metadata["bounds"]
+    return (lambda text, **w: parse_metabolic_quantity(text, field.metadata["unit"], **w)), \
+        field.metadata["unit"], (low, high)
+
+
+def build_space(spec, memory_params, metabolism_params) -> "ParameterSpace":
+    """Check the fit file's parameters against the model and convert them to SI."""
+    built, seen = [], set()
+    for index, item in enumerate(spec.file.parameters):
+        where = spec.where("parameters", index, "name")
+        if item.name in seen:
+            raise InputError(found=f"'{item.name}' a second time", expected="each parameter once",
+                             **where)
+        seen.add(item.name)
+        group, key = item.name.split(".", 1)
+        if group == "metabolism" and metabolism_params is None:
+            raise InputError(found=f"'{item.name}' with model.metabolism false",
+                             expected="model.metabolism: true to fit metabolism parameters", **where)
+        parse, unit, (low, high) = _converter(group, key, where)
+        bounds_where = spec.where("parameters", index, "bounds")
+        lower, upper = (parse(v, **bounds_where) for v in item.bounds)
+        if not lower < upper or lower < low or upper > high:
+            raise InputError(found=f"bounds {list(item.bounds)}", expected=f"lower < upper within "
+                             f"the model's range [{low:g}, {high:g}] {unit}", **bounds_where)
+        current = (memory_params[key] if group == "memory" else getattr(metabolism_params, key))
+        start = current if item.start is None else parse(item.start,
+                                                         **spec.where("parameters", index, "start"))
+        if not lower <= start <= upper:
+            field = "start" if item.start is not None else "bounds"
+            raise InputError(found=f"start value {start:g} {unit}" + (
+                " (the model's current value)" if item.start is None else ""),
+                expected=f"a start inside the bounds [{lower:g}, {upper:g}] {unit}",
+                **spec.where("parameters", index, field))
+        log = item.scale == "log" if item.scale else lower > 0
+        if log and lower <= 0:
+            raise InputError(found=f"scale: log with lower bound {lower:g}",
+                             expected="a positive lower bound for a log scale",
+                             **spec.where("parameters", index, "scale"))
+        prior_where = spec.where("parameters", index, "prior")
+        args = _prior_args(item.prior, parse, prior_where)
+        built.append(Parameter(item.name, lower, upper, start, log, item.prior.kind, args, unit))
+    return ParameterSpace(tuple(built))
+
+
+def _prior_args(prior, parse, where) -> tuple[float, ...]:
+    if prior.kind == "uniform":
+        return ()
+    if prior.kind == "normal":
+        if prior.mean is None or prior.sd is None:
+            raise InputError(found="a normal prior without mean and sd",
+                             expected="{kind: normal, mean: <value>, sd: <value>}", **where)
+        return (parse(prior.mean, **where), parse(prior.sd, **where))
+    if prior.median is None or prior.sigma is None:
+        raise InputError(found="a lognormal prior without median and sigma",
+                         expected="{kind: lognormal, median: <value>, sigma: <number>}", **where)
+    return (parse(prior.median, **where), float(prior.sigma))
+
+
+@dataclass(frozen=True)
+class ParameterSpace:
+    """Ordered fitted parameters, with the transform to optimizer coordinates and the log prior."""
+
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.array([p.start for p in self.parameters])
+
+    def to_x(self, theta) -> np.ndarray:
+        return np.array([math.log(v) if p.log else v for p, v in zip(self.parameters, theta)])
+
+    def from_x(self, x) -> np.ndarray:
+        return np.array([math.exp(v) if p.log else v for p, v in zip(self.parameters, x)])
+
+    def x_bounds(self) -> list[tuple[float, float]]:
+        return [(math.log(p.lower), math.log(p.upper)) if p.log else (p.lower, p.upper)
+                for p in self.parameters]
+
+    def inside(self, theta) -> bool:
+        return all(p.lower <= v <= p.upper for p, v in zip(self.parameters, theta))
+
+    def log_prior(self, theta) -> float:
+        """Log prior density of ``theta`` (SI), -inf outside the bounds; in the x coordinates the
+        log-Jacobian of the transform is included, so flat priors stay flat in the value."""
+        if not self.inside(theta):
+            return -math.inf
+        total = 0.0
+        for p, v in zip(self.parameters, theta):
+            if p.prior == "normal":
+                mean, sd = p.prior_args
+                total += -0.5 * ((v - mean) / sd) ** 2
+            elif p.prior == "lognormal":
+                median, sigma = p.prior_args
+                total += -0.5 * (math.log(v / median) / sigma) ** 2 - math.log(v)
+            if p.log:
+                total += math.log(v)
+        return total
+
+    def log_jacobian(self, theta) -> float:
+        """log |d value / d x| of the log coordinates: the part of :meth:`log_prior` that makes it a
+        density in x; the point estimate maximises the posterior of the values, without it."""
+        return float(sum(math.log(v) for p, v in zip(self.parameters, theta) if p.log))
+
+    def changes(self, theta) -> dict[str, dict[str, float]]:
+        """{"memory": {...}, "metabolism": {...}} of one parameter vector."""
+        out: dict[str, dict[str, float]] = {"memory": {}, "metabolism": {}}
+        for p, v in zip(self.parameters, theta):
+            out[p.group][p.key] = float(v)
+        return out
+
+    def random_starts(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """``count`` starts: the fit file's start, then uniform draws in x coordinates."""
+        bounds = np.array(self.x_bounds())
+        draws = rng.uniform(bounds[:, 0], bounds[:, 1], size=(max(count - 1, 0), len(bounds)))
+        return np.vstack([self.to_x(self.start)[None, :], draws])
+
+
+def apply_metabolism(params, changes: dict[str, float]):
+    return dataclasses.replace(params, **changes) if changes else params

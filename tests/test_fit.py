@@ -1,0 +1,140 @@
+"""Fits on the analytic stand-in network: likelihoods, parameter recovery, the shared retention data,
+the result file (ArviZ groups, provenance) and its figure."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from fit_helpers import write_fit, write_retention
+from mbsim.cli import main
+from mbsim.fit import FitProblem, load_fit, load_fit_file, run_fit, save_fit
+from mbsim.fit import likelihood
+
+TWO_PARAMETERS = """  - {name: memory.tau_labile, bounds: [30 min, 10 h], start: 1 h}
+  - {name: memory.arm_fraction, bounds: [0.02, 1], start: 0.5}"""
+TIMES = ("3 min", "30 min", "1 h", "2 h", "3 h", "6 h", "24 h", "2 d")
+
+
+def test_gaussian_and_binomial_match_scipy():
+    """The likelihoods are the textbook densities."""
+    assert likelihood.gaussian([0.5, 0.2], [0.4, 0.3], [0.1, 0.05]) == pytest.approx(
+        stats.norm.logpdf(0.5, 0.4, 0.1) + stats.norm.logpdf(0.2, 0.3, 0.05))
+    assert likelihood.binomial([0.5], [0.2], [40]) == pytest.approx(stats.binom.logpmf(30, 40, 0.6))
+
+
+def test_censored_curve_equals_flies_with_interval_deaths():
+    """A curve of 10 flies is the product of interval probabilities and the survivors' tail."""
+    mu, sigma = math.log(20 * 3600), 0.3
+    times = np.array([10, 20, 30]) * 3600.0
+    value = likelihood.censored_curve(times, [0.8, 0.5, 0.2], 10, mu, sigma)
+    cdf = stats.lognorm.cdf(np.concatenate([[0], times]), sigma, scale=math.exp(mu))
+    expected = (2 * math.log(cdf[1] - cdf[0]) + 3 * math.log(cdf[2] - cdf[1])
+                + 3 * math.log(cdf[3] - cdf[2]) + 2 * math.log(1 - cdf[3]))
+    assert value == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def recovery(tmp_path_factory):
+    """Data simulated at known parameters with lab-like noise (SEM 0.04), then fitted."""
+    folder = tmp_path_factory.mktemp("recovery")
+    write_retention(folder, [("aversive_1x", t, 0.0, 0.04, 8) for t in TIMES]
+                    + [("aversive_massed_10x", t, 0.0, 0.04, 8) for t in ("24 h", "2 d")])
+    problem = FitProblem(load_fit_file(write_fit(
+        folder, TWO_PARAMETERS, "  - {kind: retention, file: retention.csv}")))
+    truth = np.array([2.0 * 3600, 0.3])
+    clean = problem.evaluate(problem.space.to_x(truth)).predictions
+    noisy = clean + np.random.default_rng(7).normal(0, 0.04, clean.size)
+    write_retention(folder, [(p, t, round(v, 4), 0.04, 8) for (p, t), v in zip(
+        [("aversive_1x", t) for t in TIMES] + [("aversive_massed_10x", t) for t in ("24 h", "2 d")],
+        noisy)])
+    problem = FitProblem(load_fit_file(folder / "fit.yaml"))
+    return truth, run_fit(problem, folder / "fit.h5", posterior=True), folder
+
+
+def test_parameter_recovery_within_uncertainty(recovery):
+    """Each parameter is recovered within 3 of its reported standard deviations, and the
+    uncertainty is informative (sd below a third of the value)."""
+    truth, tree, _ = recovery
+    est = tree["estimates"].to_dataset()
+    for i, true in enumerate(truth):
+        estimate, sd = float(est["estimate"][i]), float(est["sd"][i])
+        assert 0 < sd < true / 3, (estimate, sd)
+        assert abs(estimate - true) < 3 * sd, (est["parameter"].values[i], estimate, sd, true)
+
+
+def test_result_file_has_arviz_groups_and_provenance(recovery, tmp_path):
+    """Posterior and friends have (chain, draw) dims; provenance names the fit file and data."""
+    _, tree, folder = recovery
+    path = save_fit(tree, tmp_path / "fit.h5")
+    loaded = load_fit(path)
+    posterior = loaded["posterior"].to_dataset()
+    assert posterior["memory.tau_labile"].dims == ("chain", "draw")
+    assert posterior.sizes == {"chain": 6, "draw": 8}
+    assert loaded["posterior_predictive"].to_dataset()["observed"].dims == ("chain", "draw", "observation")
+    assert loaded["observed_data"].to_dataset().sizes["observation"] == 10
+    stats_ = loaded["sample_stats"].to_dataset()
+    assert 0 < stats_.attrs["mean_acceptance"] <= 1 and stats_["rhat"].size == 2
+    attrs = loaded.attrs
+    assert attrs["format"] == "mbsim-fit/1"
+    assert attrs["fit_text"] == (folder / "fit.yaml").read_text()
+    data_files = json.loads(attrs["data_files"])
+    assert data_files[0]["kind"] == "retention" and len(data_files[0]["sha256"]) == 64
+    assert attrs["evaluations"] > 20
+    assert main(["plot", str(path), "-o", str(tmp_path / "fit.png")]) == 0
+    assert (tmp_path / "fit.png").stat().st_size > 10_000
+
+
+def test_fit_to_shared_retention_improves_and_the_figure_shows_it(shared_data, tmp_path):
+    """Fitting memory kinetics to ../shared/data/lab/retention.csv lowers the squared error of the
+    default parameters, and the figure's fitted lines are the closer ones."""
+    params = """  - {name: memory.tau_labile, bounds: [30 min, 10 h]}
+  - {name: memory.arm_fraction, bounds: [0.02, 1]}
+  - {name: memory.capture_rate, bounds: [0.01 /h, 5 /h]}
+  - {name: memory.tau_ltm, bounds: [1 d, 60 d]}"""
+    path = write_fit(tmp_path, params, "  - {kind: retention, file: \"shared:lab/retention.csv\"}",
+                     max_evaluations=80)
+    tree = run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5")
+    rows = tree["predictions"].to_dataset()
+    before = float(((rows["predicted_start"] - rows["observed"]) ** 2).sum())
+    after = float(((rows["predicted"] - rows["observed"]) ** 2).sum())
+    assert after < 0.7 * before, (before, after)
+    from mbsim.plot.fit import fit_figure
+    figure = fit_figure(tree)
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    assert "fit" in lines and "before fit" in lines
+    spaced = rows["protocol"].values == "aversive_spaced_10x"
+    fitted = lines_for(figure.axes[0], "aversive_spaced_10x")
+    assert np.allclose(np.sort(fitted["fit"]), np.sort(rows["predicted"].values[spaced]))
+    assert (np.abs(fitted["fit"] - np.sort(rows["observed"].values[spaced])).sum()
+            < np.abs(fitted["before fit"] - np.sort(rows["observed"].values[spaced])).sum())
+
+
+def lines_for(ax, protocol):
+    """y data of the 'fit' and 'before fit' lines drawn in the colour of ``protocol``'s points."""
+    color = next(c.lines[0].get_color() for c in ax.containers if c.get_label() == f"{protocol} data")
+    return {line.get_label(): np.asarray(line.get_ydata()) for line in ax.lines
+            if line.get_color() == color and line.get_label() in ("fit", "before fit")}
+
+
+def test_flux_ratio_prediction_from_the_metabolism(tmp_path):
+    """A flux-ratio row is predicted as the ratio of MP1-target PDH fluxes of two protocols."""
+    (tmp_path / "flux.csv").write_text(
+        "condition,reference,time,ratio,sem,approximate,source\n"
+        "aversive_spaced_10x,aversive_massed_10x,30 min,1.3,0.1,true,x\n")
+    path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
+                     "  - {kind: flux_ratio, file: flux.csv}", metabolism=True)
+    problem = FitProblem(load_fit_file(path))
+    predicted = problem.forward.predict({})
+    ratio = (predicted["aversive_spaced_10x"].flux[1800.0]
+             / predicted["aversive_massed_10x"].flux[1800.0])
+    evaluation = problem.evaluate(problem.space.to_x(problem.space.start))
+    assert evaluation.predictions[0] == pytest.approx(ratio)
+    assert 0.5 < ratio < 3.0
+    prior = problem.space.log_prior(problem.space.start)   # log-scale Jacobian: log(start)
+    assert prior == pytest.approx(math.log(problem.space.start[0]))
+    assert evaluation.log_posterior == pytest.approx(stats.norm.logpdf(1.3, ratio, 0.1) + prior)

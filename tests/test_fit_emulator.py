@@ -1,0 +1,50 @@
+"""The readout emulator against the spiking readout of the compiled network (tolerance on P(avoid))."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mbsim.engine.run import RunSettings, build_model
+from mbsim.engine.windows import test_window as make_test_window
+from mbsim.fit.emulator import EmulatedReadout
+from mbsim.protocol import load_protocol
+
+TOLERANCE = 0.08   # on P(avoid CS+); measured up to 0.069 (potentiated avoidance compartments)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    view = build_model(RunSettings(metabolism=False))[0]
+    schedule = load_protocol("aversive_1x").schedule()
+    window = make_test_window(schedule.training_end + 180, schedule.cs_plus, schedule.cs_minus, (),
+                              False, 11, "test at 3 min")
+    return view, EmulatedReadout(view), window
+
+
+def trained_efficacy(view, naive, depression: float, potentiation: float) -> np.ndarray:
+    """CS+ KCs depressed in the compartments of approach MBONs, potentiated in avoidance ones."""
+    efficacy = np.ones((view.n_kc, len(view.compartments)))
+    cs_plus = naive.kc_counts[0] > 0
+    structure = view.network.structure
+    mbons = structure.groups["MBON"]
+    for compartments, valence in zip(mbons["compartments"],
+                                     structure.mbon_valence[structure.mbon_type_index]):
+        for name in str(compartments).split(";"):
+            if name in view.compartments and valence != 0:
+                column = view.compartments.index(name)
+                efficacy[cs_plus, column] = depression if valence < 0 else potentiation
+    return np.where(view.kc_compartment_mask, efficacy, 1.0)
+
+
+@pytest.mark.parametrize("depression, potentiation", [(0.1, 1.0), (0.5, 1.0), (0.8, 1.3)])
+def test_emulated_choice_matches_spiking(setup, depression, potentiation):
+    """P(avoid) from emulated MBON rates is within 0.08 of the spiking readout."""
+    view, emulated, window = setup
+    naive = emulated.simulate(window)
+    efficacy = trained_efficacy(view, naive, depression, potentiation)
+    spiking = view.choice_probability(view.simulate(window, efficacy), naive)
+    emulator = emulated.choice_probability(emulated.simulate(window, efficacy), naive)
+    assert abs(emulator - spiking) < TOLERANCE, (spiking, emulator)
+    assert emulated.emulator.spiking_runs == 4      # calibrated once per window
+
