@@ -7,7 +7,6 @@ Placais et al. 2012, 2017; appetitive LTM: Krashes & Waddell 2008; survival: Mer
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from mbsim.engine import RunSettings, simulate
@@ -27,8 +26,8 @@ def result(name: str):
 
 def pi(name: str, time: float, phase: str = "total") -> float:
     retention = result(name)["retention"].to_dataset()
-    return float(retention["pi_expected"].sel(retention_time=time, phase=phase,
-                                              method="nearest"))
+    return float(retention["pi_expected"].sel(phase=phase).sel(retention_time=time,
+                                                               method="nearest"))
 
 
 def median_survival(name: str) -> float:

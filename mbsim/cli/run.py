@@ -42,20 +42,6 @@ def register(subparsers) -> None:
     rerun.set_defaults(handler=rerun_command)
 
 
-def resolve_protocol(text: str) -> Path:
-    """A protocol path, or the name of a shipped protocol."""
-    from ..paths import PROTOCOLS_DIR
-    path = Path(text)
-    if path.is_file():
-        return path
-    shipped = PROTOCOLS_DIR / f"{text}.yaml"
-    if shipped.is_file():
-        return shipped
-    names = sorted(p.stem for p in PROTOCOLS_DIR.glob("*.yaml"))
-    raise InputError(found=f"no protocol file '{text}'",
-                     expected="a YAML file or one of the shipped protocols: " + ", ".join(names))
-
-
 def check_counts(args) -> None:
     for name in ("cohort", "jobs"):
         value = getattr(args, name, None)
@@ -67,7 +53,7 @@ def run_command(args) -> int:
     from ..engine import RunSettings, simulate
     from ..protocol import load_protocol
     check_counts(args)
-    protocol = load_protocol(resolve_protocol(args.protocol))
+    protocol = load_protocol(args.protocol)
     settings = RunSettings(connectome=args.connectome, network_params=args.params,
                            memory_params=args.memory_params,
                            metabolism_params=args.metabolism_params,

@@ -7,14 +7,14 @@ exponents alpha to report. See docs/energy-efficiency.md for every key.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, ValidationError,
+from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationError,
                       model_validator)
 
 from ..connectome.default import KC_RANGE
+from ..documents import SourcedDocument, read_document
 from ..errors import InputError
 from ..paths import DATA_DIR
 from ..protocol.quantities import Duration, Molarity, Voltage, problem
@@ -120,7 +120,7 @@ class Energy(Schema):
         return self
 
 
-class Experiment(Schema):
+class Experiment(Schema, SourcedDocument):
     schema_version: Literal[1]
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -129,40 +129,11 @@ class Experiment(Schema):
     strategies: Strategies
     energy: Energy = Energy()
 
-    _source_text: str = PrivateAttr("")
-    _source_file: str = PrivateAttr("")
-
-    @property
-    def source_text(self) -> str:
-        return self._source_text
-
-    @property
-    def source_file(self) -> str:
-        return self._source_file
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
-
-
-def resolve_experiment_path(text: str | Path) -> Path:
-    """``text`` itself, or the shipped experiment of that name (``energy_small``)."""
-    path = Path(text)
-    shipped = EXPERIMENTS_DIR / f"{path.name}.yaml"
-    if not path.exists() and path.suffix == "" and len(path.parts) == 1 and shipped.exists():
-        return shipped
-    return path
 
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file (or a shipped experiment named without ``.yaml``)."""
-    path = resolve_experiment_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        names = ", ".join(p.stem for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")))
-        raise InputError(found=f"no file '{path}'",
-                         expected=f"an experiment YAML file or a shipped experiment ({names})") from None
+    text, path = read_document(path, EXPERIMENTS_DIR, "experiment")
     return parse_experiment_text(text, str(path))
 
 
@@ -182,8 +153,7 @@ def parse_experiment_text(text: str, filename: str = "<experiment>") -> Experime
         found, expected, example = _describe(item)
         raise InputError(found=found, expected=expected, file=filename, line=line,
                          field=format_path(_path(item["loc"])), example=example) from None
-    experiment._source_text, experiment._source_file = text, filename
-    return experiment
+    return experiment.with_source(text, filename)
 
 
 def _path(loc: tuple) -> tuple:

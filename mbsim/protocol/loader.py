@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import types
 from pathlib import Path
 from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from ..documents import read_document, shipped_documents
 from ..errors import InputError
 from ..paths import PROTOCOLS_DIR
 from .model import SCHEMA_VERSION, Protocol
@@ -19,30 +19,12 @@ MINIMAL_EXAMPLE = "schema_version: 1, name, odors, training, tests"
 
 def shipped_protocols() -> list[Path]:
     """The protocol files shipped in ``protocols/``, sorted by name."""
-    return sorted(PROTOCOLS_DIR.glob("*.yaml"))
-
-
-def resolve_protocol_path(path: str | Path) -> Path:
-    """``path`` itself, or the shipped protocol of that name (``aversive_1x`` -> protocols/aversive_1x.yaml)."""
-    path = Path(path)
-    shipped = PROTOCOLS_DIR / f"{path.name}.yaml"
-    if not path.exists() and path.suffix == "" and len(path.parts) == 1 and shipped.exists():
-        return shipped
-    return path
+    return shipped_documents(PROTOCOLS_DIR)
 
 
 def load_protocol(path: str | Path) -> Protocol:
     """Read and validate a protocol file (or a shipped protocol named without ``.yaml``)."""
-    path = resolve_protocol_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        names = ", ".join(p.stem for p in shipped_protocols())
-        raise InputError(found=f"no file '{path}'", expected="a protocol YAML file or a shipped "
-                         f"protocol name ({names})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(found=f"an unreadable file ({error})", expected="a UTF-8 text file",
-                         file=str(path)) from None
+    text, path = read_document(path, PROTOCOLS_DIR, "protocol")
     return parse_protocol_text(text, str(path))
 
 
@@ -64,10 +46,7 @@ def parse_protocol_text(text: str, filename: str = "<protocol>") -> Protocol:
         protocol = Protocol.model_validate(data)
     except ValidationError as error:
         raise _first_error(error, document, filename) from None
-    protocol._source_text = text
-    protocol._source_file = filename
-    protocol._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return protocol
+    return protocol.with_source(text, filename)
 
 
 def _first_error(error: ValidationError, document: YamlDocument, filename: str) -> InputError:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..documents import SourcedDocument
 from ..units import format_time
 from .quantities import (Delay, Dilution, Duration, Molarity, NeuronTypeName,
                          OdorName, Time, TimeOfProtocol, Voltage, problem)
@@ -201,7 +202,7 @@ class Survival(Schema):
     horizon: Duration = Field(description="how long to follow survival")
 
 
-class Protocol(Schema):
+class Protocol(Schema, SourcedDocument):
     """A conditioning protocol; :meth:`schedule` expands it into absolute times."""
 
     schema_version: Literal[1]
@@ -218,9 +219,6 @@ class Protocol(Schema):
     cohort: int = Field(1, ge=1, description="virtual flies")
     seed: int = Field(0, ge=0)
 
-    _source_text: str = PrivateAttr("")
-    _source_file: str = PrivateAttr("")
-    _sha256: str = PrivateAttr("")
 
     @model_validator(mode="after")
     def _times_consistent(self) -> "Protocol":
@@ -271,18 +269,6 @@ class Protocol(Schema):
         """The absolute-time :class:`~mbsim.protocol.schedule.Schedule` of this protocol."""
         from .schedule import expand
         return expand(self)
-
-    @property
-    def source_text(self) -> str:
-        return self._source_text
-
-    @property
-    def source_file(self) -> str:
-        return self._source_file
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
 
 
 def _overlap(first, second, end: float) -> bool:
