@@ -1,20 +1,24 @@
-"""Parameter files: YAML tables of values with units and sources, checked against a declared spec.
+"""Parameter files: YAML tables of values with units and sources, read and checked in one place.
 
 A parameter file looks like::
 
     name: memory_default
     description: Memory-phase kinetics of the slow layer.
     parameters:
-      tau_labile: {value: 3 h, source: "Tully et al. 1994 (fit by eye)"}
-      arm_fraction: {value: 0.12, source: assumption}
+      tau_labile: {value: 1 h, source: "Tully et al. 1994 (fit by eye)"}
+      arm_fraction: {value: 0.2, source: assumption}
 
-Each module declares what it accepts once, as a dict of :class:`Spec`; :func:`load_parameters` checks
-presence, units, ranges and unknown names, and returns plain SI floats plus the sources.
+:func:`read_entries` reads any such file and checks what every set shares (readable YAML, a
+``parameters`` mapping, no unknown or missing names, a value and a non-empty source for each entry),
+keeping each entry's line for error messages. Each parameter set converts the values its own way:
+the network (:mod:`mbsim.network.parameters`) and metabolism (:mod:`mbsim.metabolism.params`) into
+typed dataclasses, the memory phases through :class:`Spec` declarations and :func:`load_parameters`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,70 @@ import yaml
 
 from .errors import InputError
 from .units import EXAMPLES, parse_quantity
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``name: {value, source}`` entry of a parameter file."""
+
+    name: str
+    value: object            # the value as YAML loads it (string with unit, number, list, mapping)
+    value_node: yaml.Node    # the same value as a YAML node (for per-key line numbers)
+    source: str
+    line: int
+
+    def where(self, path: str | Path, field: str | None = None) -> dict:
+        return dict(file=path, line=self.line, field=field or self.name)
+
+
+def read_entries(path: str | Path, names: Iterable[str], what: str) -> tuple[str, dict[str, Entry]]:
+    """The set's name and its entries, after the checks every parameter file must pass."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(found=f"an unreadable file ({getattr(error, 'strerror', error)})",
+                         expected=f"a {what} parameter file (YAML)", file=path) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputError(found=f"invalid YAML ({getattr(error, 'problem', error)})",
+                         expected="a YAML mapping", file=path,
+                         line=mark.line + 1 if mark else None) from None
+    top = _mapping(root) if isinstance(root, yaml.MappingNode) else {}
+    if "parameters" not in top or not isinstance(top["parameters"][1], yaml.MappingNode):
+        raise InputError(found="no 'parameters' mapping", expected="name, description and a "
+                         "'parameters' mapping of name -> {value, source}", file=path,
+                         example="parameters: {tau: {value: 10 ms, source: assumption}}")
+    names = list(names)
+    entries = {}
+    for name, (key_node, value_node) in _mapping(top["parameters"][1]).items():
+        line = key_node.start_mark.line + 1
+        if name not in names:
+            raise InputError(found=f"unknown parameter '{name}'", expected="one of "
+                             + ", ".join(sorted(names)), file=path, line=line, field=name)
+        entry = _mapping(value_node) if isinstance(value_node, yaml.MappingNode) else {}
+        if "value" not in entry:
+            raise InputError(found="no 'value'", expected="a mapping with 'value' (with its unit) "
+                             "and 'source'", example=f"{name}: {{value: ..., source: assumption}}",
+                             file=path, line=line, field=name)
+        source = yaml.safe_load(yaml.serialize(entry["source"][1])) if "source" in entry else None
+        if not isinstance(source, str) or not source.strip():
+            raise InputError(found="no 'source'", expected="a citation or the word 'assumption'",
+                             file=path, line=line, field=name)
+        node = entry["value"][1]
+        entries[name] = Entry(name, yaml.safe_load(yaml.serialize(node)), node, source.strip(), line)
+    missing = [name for name in names if name not in entries]
+    if missing:
+        raise InputError(found=f"no entry for {', '.join(missing)}",
+                         expected=f"every {what} parameter to have a value", file=path,
+                         field=missing[0])
+    name_node = top.get("name")
+    return (str(name_node[1].value) if name_node else path.stem), entries
+
+
+def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    return {key.value: (key, value) for key, value in node.value}
 
 
 @dataclass(frozen=True)
@@ -61,53 +129,17 @@ class ParameterSet:
                 "sources": dict(self.sources)}
 
 
-def _line_of(node: yaml.Node, key: str) -> int | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            if key_node.value == key:
-                return key_node.start_mark.line + 1
-    return None
-
-
-def load_parameters(path: str | Path, specs: dict[str, Spec]) -> ParameterSet:
+def load_parameters(path: str | Path, specs: dict[str, Spec], what: str = "") -> ParameterSet:
     """Load and check a parameter file against ``specs``; one :class:`InputError` on any problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(found="no such file", expected="a YAML parameter file", file=path)
-    text = path.read_text()
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(found=f"invalid YAML ({getattr(error, 'problem', error)})",
-                         expected="a YAML mapping", file=path,
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
-        raise InputError(found="no 'parameters' mapping", expected="name, description and a "
-                         "'parameters' mapping of {value, source} entries", file=path)
-    params_node = next(v for k, v in root.value if k.value == "parameters")
-    entries = data["parameters"]
-    values, sources = {}, {}
-    for name, entry in entries.items():
-        line = _line_of(params_node, name)
-        if name not in specs:
-            raise InputError(found=f"unknown parameter '{name}'",
-                             expected="one of " + ", ".join(sorted(specs)), file=path, line=line,
-                             field=f"parameters.{name}")
-        spec = specs[name]
-        where = dict(file=path, line=line, field=f"parameters.{name}")
-        if not isinstance(entry, dict) or "value" not in entry or not entry.get("source"):
-            raise InputError(found=repr(entry), expected="{value: <quantity>, source: <paper or "
-                             "'assumption'>}", example=f"{{value: {EXAMPLES[spec.dimension]}, "
-                             "source: assumption}", **where)
-        value = parse_quantity(entry["value"], spec.dimension, **where)
+    name, entries = read_entries(path, specs, what)
+    values = {}
+    for key, entry in entries.items():
+        spec = specs[key]
+        where = entry.where(path, f"parameters.{key}")
+        value = parse_quantity(entry.value, spec.dimension, **where)
         if not (spec.minimum <= value <= spec.maximum) or math.isnan(value):
-            raise InputError(found=f"{entry['value']}", expected=f"{spec.meaning} within "
-                             f"[{spec.minimum:g}, {spec.maximum:g}] (SI units)", **where)
-        values[name], sources[name] = value, str(entry["source"])
-    missing = sorted(set(specs) - set(values))
-    if missing:
-        raise InputError(found=f"missing parameter(s) {missing}", expected="every parameter of "
-                         "the set to have a value", file=path, field="parameters")
-    return ParameterSet(str(data.get("name", path.stem)), values, sources, str(path))
+            raise InputError(found=f"{entry.value}", expected=f"{spec.meaning} within "
+                             f"[{spec.minimum:g}, {spec.maximum:g}] (SI units)",
+                             example=EXAMPLES[spec.dimension], **where)
+        values[key] = value
+    return ParameterSet(name, values, {k: e.source for k, e in entries.items()}, str(path))

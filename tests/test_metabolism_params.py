@@ -49,7 +49,7 @@ def _write_variant(tmp_path: Path, change) -> Path:
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda p: p.pop("pdh_max"), r"field 'pdh_max'.*found a missing value"),
+    (lambda p: p.pop("pdh_max"), r"field 'pdh_max'.*found no entry for pdh_max"),
     (lambda p: p["hemolymph_volume"].update(value="80 mM"), r"hemolymph_volume.*wrong unit.*convertible to L"),
     (lambda p: p["hemolymph_volume"].update(value=80), r"hemolymph_volume.*without a unit"),
     (lambda p: p["kc_basal_demand"].update(value="-0.1 mM/s"), r"kc_basal_demand.*non-physical.*\(0, inf\]"),

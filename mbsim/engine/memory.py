@@ -51,7 +51,7 @@ MEMORY_SPECS = {
 
 def load_memory_params(path=None) -> ParameterSet:
     """The memory-phase parameter set (``data/params/memory.yaml`` by default)."""
-    return load_parameters(path or PARAMS_DIR / "memory.yaml", MEMORY_SPECS)
+    return load_parameters(path or PARAMS_DIR / "memory.yaml", MEMORY_SPECS, "memory")
 
 
 def consolidation_level(signal, params: ParameterSet):

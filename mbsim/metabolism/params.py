@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..errors import InputError
+from ..parameters import read_entries
 from ..paths import PARAMS_DIR
 from .quantities import parse_metabolic_quantity
 
@@ -121,62 +120,21 @@ class MetabolismParams:
         return out
 
 
+FIELDS = {f.name: f for f in dataclasses.fields(MetabolismParams)}
+
+
 def numeric_fields() -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(MetabolismParams) if f.metadata.get("unit")]
-
-
-def _line_numbers(text: str) -> dict[str, int]:
-    """1-based line of each key under ``parameters:`` in the YAML text."""
-    root = yaml.compose(text)
-    lines: dict[str, int] = {}
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "parameters" and isinstance(value, yaml.MappingNode):
-                lines = {k.value: k.start_mark.line + 1 for k, _ in value.value}
-    return lines
 
 
 def load_metabolism_params(path: str | Path | None = None) -> MetabolismParams:
     """Read and check a metabolism parameter file (default: data/params/metabolism.yaml)."""
     path = Path(path) if path is not None else DEFAULT_FILE
-    try:
-        text = path.read_text()
-        document = yaml.safe_load(text)
-    except OSError as err:
-        raise InputError(found=f"an unreadable file ({err.strerror})",
-                         expected="a metabolism parameter file", file=path) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(found=f"invalid YAML ({getattr(err, 'problem', err)})",
-                         expected="a YAML mapping", file=path,
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(document, dict) or not isinstance(document.get("parameters"), dict):
-        raise InputError(found="no 'parameters' mapping", expected="a top-level 'parameters:' "
-                         "mapping of name -> {value, source}", file=path,
-                         example="parameters: {hemolymph_volume: {value: 80 nL, source: assumption}}")
-    entries, lines = document["parameters"], _line_numbers(text)
-    known = {f.name for f in dataclasses.fields(MetabolismParams)} - {"sources"}
-    for name in entries:
-        if name not in known:
-            raise InputError(found=f"unknown parameter '{name}'", expected="one of "
-                             + ", ".join(sorted(known)), file=path, line=lines.get(name), field=name)
-    values, sources = {}, []
-    for spec in dataclasses.fields(MetabolismParams):
-        if spec.name == "sources":
-            continue
-        where = dict(file=path, line=lines.get(spec.name), field=spec.name)
-        entry = entries.get(spec.name)
-        if not isinstance(entry, dict) or "value" not in entry:
-            raise InputError(found="a missing value" if entry is None else f"{entry!r}",
-                             expected="a mapping with 'value' and 'source'", **where,
-                             example=f"{spec.name}: {{value: ..., source: assumption}}")
-        source = entry.get("source")
-        if not isinstance(source, str) or not source.strip():
-            raise InputError(found=f"source {source!r}", expected="a citation or the word "
-                             "'assumption'", **where)
-        sources.append((spec.name, source.strip()))
-        values[spec.name] = _check_value(spec, entry["value"], where)
-    return MetabolismParams(**values, sources=tuple(sources))
+    names = [f.name for f in dataclasses.fields(MetabolismParams) if f.name != "sources"]
+    _, entries = read_entries(path, names, "metabolism")
+    values = {name: _check_value(FIELDS[name], entry.value, entry.where(path))
+              for name, entry in entries.items()}
+    return MetabolismParams(**values, sources=tuple((n, e.source) for n, e in entries.items()))
 
 
 def _check_value(spec: dataclasses.Field, raw, where: dict):

@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from ..errors import InputError
+from ..parameters import Entry, read_entries
 from ..paths import PARAMS_DIR
 from ..units import parse_quantity
 
@@ -121,69 +122,26 @@ class NetworkParameters:
 def load_parameters(path: str | Path | None = None) -> NetworkParameters:
     """Read, check and convert a network parameter file (default ``data/params/network.yaml``)."""
     path = Path(path) if path is not None else DEFAULT_FILE
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise InputError(found=f"no readable file ({err.strerror})",
-                         expected="a network parameter YAML file", file=path) from None
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(found=f"invalid YAML ({getattr(err, 'problem', err)})",
-                         expected="a YAML mapping of parameters", file=path,
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(root, yaml.MappingNode):
-        raise InputError(found="a file that is not a YAML mapping",
-                         expected="keys 'name', 'description' and 'parameters'", file=path)
-    entries = _mapping(root).get("parameters")
-    if entries is None or not isinstance(entries[1], yaml.MappingNode):
-        raise InputError(found="no 'parameters' mapping", expected="a 'parameters:' section",
-                         file=path, line=root.start_mark.line + 1)
-    nodes = _mapping(entries[1])
     specs = {f.name: f for f in fields(NetworkParameters) if f.metadata}
-    unknown = sorted(set(nodes) - set(specs))
-    if unknown:
-        key_node = nodes[unknown[0]][0]
-        raise InputError(found=f"unknown parameter '{unknown[0]}'",
-                         expected="one of " + ", ".join(specs), file=path,
-                         line=key_node.start_mark.line + 1, field=unknown[0])
-    missing = [name for name in specs if name not in nodes]
-    if missing:
-        raise InputError(found=f"no entry for {', '.join(missing)}",
-                         expected="every network parameter", file=path, field=missing[0])
-    values = {name: _convert(name, nodes[name], spec.metadata, path) for name, spec in specs.items()}
+    _, entries = read_entries(path, specs, "network")
+    values = {name: _convert(entry, specs[name].metadata, path) for name, entry in entries.items()}
     return NetworkParameters(**values, source_file=str(path))
 
 
-def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    return {key.value: (key, value) for key, value in node.value}
-
-
-def _convert(name: str, nodes, meta, path: Path):
-    key_node, value_node = nodes
-    where = dict(file=path, line=key_node.start_mark.line + 1, field=name)
-    if not isinstance(value_node, yaml.MappingNode):
-        raise InputError(found=f"'{getattr(value_node, 'value', value_node)}'",
-                         expected="a mapping with 'value' and 'source'",
-                         example="{value: 10 ms, source: assumption}", **where)
-    entry = _mapping(value_node)
-    source = entry.get("source")
-    if source is None or not str(source[1].value).strip():
-        raise InputError(found="no 'source'", expected="a paper or the word 'assumption'", **where)
-    if "value" not in entry:
-        raise InputError(found="no 'value'", expected="a value with its unit", **where)
-    value_node = entry["value"][1]
-    if meta["dimension"] == "dimensionless" and isinstance(value_node, yaml.MappingNode):
-        per = {k: _scalar(v[1], meta, path, f"{name}.{k}") for k, v in _mapping(value_node).items()}
+def _convert(entry: Entry, meta, path: Path):
+    node = entry.value_node
+    if meta["dimension"] == "dimensionless" and isinstance(node, yaml.MappingNode):
+        per = {key.value: _scalar(value, meta, path, f"{entry.name}.{key.value}")
+               for key, value in node.value}
         if set(per) != set(RATE_COMPARTMENTS):
             raise InputError(found="compartments " + ", ".join(per),
-                             expected="exactly " + ", ".join(RATE_COMPARTMENTS), **where)
+                             expected="exactly " + ", ".join(RATE_COMPARTMENTS),
+                             **entry.where(path))
         return per
-    if name in ("depression_rate", "potentiation_rate"):
-        raise InputError(found=f"'{value_node.value}'", expected="a mapping compartment -> rate",
-                         example="{g1: 0.5, g2: 0.3, ...}", **where)
-    return _scalar(value_node, meta, path, name)
+    if entry.name in ("depression_rate", "potentiation_rate"):
+        raise InputError(found=f"'{entry.value}'", expected="a mapping compartment -> rate",
+                         example="{g1: 0.5, g2: 0.3, ...}", **entry.where(path))
+    return _scalar(node, meta, path, entry.name)
 
 
 def _scalar(node, meta, path: Path, name: str) -> float:
