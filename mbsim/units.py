@@ -1,7 +1,11 @@
-"""Quantities with units at mbsim's boundary: parse "24 h", "60 V", "15 min" and check dimensions.
+"""Quantities with units at mbsim's boundary: parse "24 h", "60 V", "12 nmol/h" and check dimensions.
 
-Inside mbsim times are seconds, voltages volts, rates hertz (plain floats, SI); Brian2 quantities
-are made from these in the network layer. Brian2 has no hour or day, so protocol time is parsed here.
+Inside mbsim, values are plain SI floats (seconds, volts, amperes, mol, litres, hertz); Brian2
+quantities are made from them in the network layer. Brian2 has no hour or day, so protocol time is
+parsed here. A unit expression is a product of atoms with ``/`` and ``*`` (``nmol/h``, ``mM/s``,
+``molecule/spike``, ``/h``); its dimension is a vector of exponents of :data:`BASE`, and a quantity is
+accepted when its dimension equals the expected one, given by name (:data:`DIMENSIONS`, e.g.
+``"time"``) or by a unit expression (e.g. ``"mol/s"``).
 """
 
 from __future__ import annotations
@@ -10,67 +14,122 @@ import re
 
 from .errors import InputError
 
-# unit symbol -> (dimension name, factor to SI)
-UNITS: dict[str, tuple[str, float]] = {
-    "ms": ("time", 1e-3), "s": ("time", 1.0), "min": ("time", 60.0),
-    "h": ("time", 3600.0), "d": ("time", 86400.0),
-    "Hz": ("rate", 1.0), "kHz": ("rate", 1e3),
-    "/s": ("rate", 1.0), "/min": ("rate", 1 / 60), "/h": ("rate", 1 / 3600), "/d": ("rate", 1 / 86400),
-    "mV": ("voltage", 1e-3), "V": ("voltage", 1.0),
-    "pA": ("current", 1e-12), "nA": ("current", 1e-9),
-    "nS": ("conductance", 1e-9), "pF": ("capacitance", 1e-12),
-    "mM": ("concentration", 1e-3), "uM": ("concentration", 1e-6), "M": ("concentration", 1.0),
-    "degC": ("temperature", 1.0),
-    "1": ("dimensionless", 1.0), "%": ("dimensionless", 0.01),
+#: Base dimensions: the exponent vector of every unit refers to these.
+BASE = ("amount", "volume", "time", "voltage", "current", "conductance", "capacitance", "temperature")
+Dimension = tuple[int, ...]
+
+AVOGADRO = 6.02214076e23
+
+
+def _dim(**exponents: int) -> Dimension:
+    return tuple(exponents.get(name, 0) for name in BASE)
+
+
+# unit atom -> (factor to SI, dimension); counting words (spike, event, ...) are dimensionless
+ATOMS: dict[str, tuple[float, Dimension]] = {
+    **{f"{p}mol": (f, _dim(amount=1)) for p, f in
+       (("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9), ("p", 1e-12), ("f", 1e-15), ("a", 1e-18))},
+    "molecule": (1.0 / AVOGADRO, _dim(amount=1)),
+    **{f"{p}L": (f, _dim(volume=1)) for p, f in
+       (("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9), ("p", 1e-12), ("f", 1e-15))},
+    "M": (1.0, _dim(amount=1, volume=-1)), "mM": (1e-3, _dim(amount=1, volume=-1)),
+    "uM": (1e-6, _dim(amount=1, volume=-1)),
+    "ms": (1e-3, _dim(time=1)), "s": (1.0, _dim(time=1)), "min": (60.0, _dim(time=1)),
+    "h": (3600.0, _dim(time=1)), "d": (86400.0, _dim(time=1)),
+    "Hz": (1.0, _dim(time=-1)), "kHz": (1e3, _dim(time=-1)),
+    "V": (1.0, _dim(voltage=1)), "mV": (1e-3, _dim(voltage=1)),
+    "A": (1.0, _dim(current=1)), "nA": (1e-9, _dim(current=1)), "pA": (1e-12, _dim(current=1)),
+    "S": (1.0, _dim(conductance=1)), "nS": (1e-9, _dim(conductance=1)),
+    "F": (1.0, _dim(capacitance=1)), "pF": (1e-12, _dim(capacitance=1)),
+    "degC": (1.0, _dim(temperature=1)),
+    "1": (1.0, _dim()), "%": (0.01, _dim()),
+    "spike": (1.0, _dim()), "event": (1.0, _dim()), "unit": (1.0, _dim()), "synapse": (1.0, _dim()),
 }
 
-SI_SYMBOL = {"time": "s", "rate": "Hz", "voltage": "V", "current": "A", "conductance": "S",
-             "capacitance": "F", "concentration": "M", "temperature": "degC", "dimensionless": "1"}
+#: Named dimensions used by protocols and parameter specs.
+DIMENSIONS: dict[str, Dimension] = {
+    "time": _dim(time=1), "rate": _dim(time=-1), "voltage": _dim(voltage=1),
+    "current": _dim(current=1), "conductance": _dim(conductance=1),
+    "capacitance": _dim(capacitance=1), "concentration": _dim(amount=1, volume=-1),
+    "temperature": _dim(temperature=1), "dimensionless": _dim(),
+}
 
 EXAMPLES = {"time": "15 min", "rate": "5 Hz", "voltage": "90 V", "current": "20 pA",
             "conductance": "1 nS", "capacitance": "100 pF", "concentration": "1 mM",
             "temperature": "30 degC", "dimensionless": "0.5"}
 
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(/?[A-Za-z%]+)?\s*$")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
+_TOKEN = re.compile(r"\s*([*/]?)\s*([A-Za-z%1]+)")
 
 
-def dimension_of(unit: str) -> str:
-    """The dimension name of a unit symbol ('min' -> 'time')."""
-    try:
-        return UNITS[unit][0]
-    except KeyError:
-        raise InputError(found=f"unknown unit '{unit}'",
-                         expected="one of " + ", ".join(sorted(UNITS))) from None
+def parse_unit(unit: str) -> tuple[float, Dimension]:
+    """Factor to SI and dimension of a unit expression such as ``"nmol/h"``, ``"mM/s"`` or ``"/h"``."""
+    text = unit.strip() or "1"
+    factor, dims, position = 1.0, [0] * len(BASE), 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != position:
+            break
+        atom = match.group(2)
+        if atom not in ATOMS:
+            raise ValueError(f"unknown unit '{atom}'")
+        atom_factor, atom_dims = ATOMS[atom]
+        sign = -1 if match.group(1) == "/" else 1
+        factor *= atom_factor ** sign
+        dims = [d + sign * a for d, a in zip(dims, atom_dims)]
+        position = match.end()
+    if position != len(text):
+        raise ValueError(f"cannot read unit '{unit}'")
+    return factor, tuple(dims)
+
+
+def dimension_name(dims: Dimension) -> str:
+    """'time' for (0, 0, 1, ...), else a readable product of base dimensions."""
+    for name, value in DIMENSIONS.items():
+        if value == dims:
+            return name
+    return " ".join(f"{b}^{e}" for b, e in zip(BASE, dims) if e) or "dimensionless"
+
+
+def units_of(dimension: str) -> str:
+    """The atoms of a named dimension, for messages ('ms, s, min, h, d')."""
+    wanted = DIMENSIONS[dimension]
+    return ", ".join(atom for atom, (_, dims) in ATOMS.items() if dims == wanted)
 
 
 def parse_quantity(text: str | int | float, dimension: str, *, file=None, line=None,
                    field: str | None = None) -> float:
     """Parse a quantity such as ``"24 h"`` and return its value in SI units.
 
-    A bare number is accepted only for dimensionless quantities. The dimension must match:
-    ``parse_quantity("15 V", "time")`` raises an :class:`InputError` naming the field.
+    ``dimension`` is a name from :data:`DIMENSIONS` (``"time"``) or a unit expression whose dimension
+    the quantity must have (``"mol/s"``). A bare number is accepted only for dimensionless
+    quantities. ``parse_quantity("15 V", "time")`` raises an :class:`InputError` naming the field.
     """
-    where = dict(file=file, line=line, field=field, example=EXAMPLES.get(dimension))
-    if isinstance(text, bool):
-        raise InputError(found=f"{text!r}", expected=f"a {dimension} with a unit", **where)
+    named = dimension in DIMENSIONS
+    expected_dims = DIMENSIONS[dimension] if named else parse_unit(dimension)[1]
+    wanted = (f"a {dimension} ({units_of(dimension)})" if named
+              else f"a quantity convertible to {dimension}")
+    where = dict(file=file, line=line, field=field,
+                 example=EXAMPLES.get(dimension) if named else f"1 {dimension}")
+    if isinstance(text, bool) or text is None:
+        raise InputError(found=repr(text), expected=wanted, **where)
     if isinstance(text, (int, float)):
-        if dimension == "dimensionless":
+        if expected_dims == DIMENSIONS["dimensionless"]:
             return float(text)
-        raise InputError(found=f"the number {text} without a unit",
-                         expected=f"a {dimension} with a unit ({_units_of(dimension)})", **where)
+        raise InputError(found=f"the number {text} without a unit", expected=wanted, **where)
     match = _QUANTITY.match(str(text))
     if not match:
-        raise InputError(found=f"'{text}'", expected=f"a number followed by a {dimension} unit "
-                         f"({_units_of(dimension)})", **where)
-    value, unit = float(match.group(1)), match.group(2) or "1"
-    if unit not in UNITS:
-        raise InputError(found=f"unknown unit '{unit}' in '{text}'",
-                         expected=f"a {dimension} unit ({_units_of(dimension)})", **where)
-    unit_dimension, factor = UNITS[unit]
-    if unit_dimension != dimension:
-        raise InputError(found=f"'{text}', a {unit_dimension}",
-                         expected=f"a {dimension} ({_units_of(dimension)})", **where)
-    return value * factor
+        raise InputError(found=f"'{text}'", expected=f"a number followed by a unit: {wanted}",
+                         **where)
+    if not match.group(2) and expected_dims != DIMENSIONS["dimensionless"]:
+        raise InputError(found=f"'{text}' without a unit", expected=wanted, **where)
+    try:
+        factor, dims = parse_unit(match.group(2))
+    except ValueError as error:
+        raise InputError(found=f"'{text}' ({error})", expected=wanted, **where) from None
+    if dims != expected_dims:
+        raise InputError(found=f"'{text}', a {dimension_name(dims)}", expected=wanted, **where)
+    return float(match.group(1)) * factor
 
 
 def format_time(seconds: float) -> str:
@@ -79,7 +138,3 @@ def format_time(seconds: float) -> str:
         if abs(seconds) >= factor and abs(seconds / factor - round(seconds / factor, 2)) < 1e-9:
             return f"{round(seconds / factor, 2):g} {unit}"
     return f"{seconds:g} s"
-
-
-def _units_of(dimension: str) -> str:
-    return ", ".join(sym for sym, (dim, _) in UNITS.items() if dim == dimension)

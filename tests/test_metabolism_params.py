@@ -8,7 +8,7 @@ import yaml
 from mbsim.errors import InputError
 from mbsim.metabolism import load_metabolism_params
 from mbsim.metabolism.params import numeric_fields
-from mbsim.metabolism.quantities import parse_metabolic_quantity
+from mbsim.units import parse_quantity
 from mbsim.paths import PARAMS_DIR
 
 SHIPPED = sorted(PARAMS_DIR.glob("metabolism*.yaml"))
@@ -35,9 +35,9 @@ def test_values_are_converted_to_si():
 @pytest.mark.parametrize("text, unit, expected", [
     ("12 nmol/h", "mol/s", 12e-9 / 3600), ("0.1 mM/s", "M/s", 1e-4), ("3 pL", "L", 3e-12),
     ("0.1 1/s", "1/s", 0.1), ("1e5 molecule/event", "mol", 1e5 / 6.02214076e23), (4, "1", 4.0)])
-def test_parse_metabolic_quantity(text, unit, expected):
+def test_parse_quantity(text, unit, expected):
     """Compound units parse to SI."""
-    assert parse_metabolic_quantity(text, unit) == pytest.approx(expected)
+    assert parse_quantity(text, unit) == pytest.approx(expected)
 
 
 def _write_variant(tmp_path: Path, change) -> Path:
@@ -50,7 +50,7 @@ def _write_variant(tmp_path: Path, change) -> Path:
 
 @pytest.mark.parametrize("change, message", [
     (lambda p: p.pop("pdh_max"), r"field 'pdh_max'.*found no entry for pdh_max"),
-    (lambda p: p["hemolymph_volume"].update(value="80 mM"), r"hemolymph_volume.*wrong unit.*convertible to L"),
+    (lambda p: p["hemolymph_volume"].update(value="80 mM"), r"hemolymph_volume.*expected a quantity convertible to L"),
     (lambda p: p["hemolymph_volume"].update(value=80), r"hemolymph_volume.*without a unit"),
     (lambda p: p["kc_basal_demand"].update(value="-0.1 mM/s"), r"kc_basal_demand.*non-physical.*\(0, inf\]"),
     (lambda p: p["lipid_storage_efficiency"].update(value=1.3), r"lipid_storage_efficiency.*\(0, 1\]"),

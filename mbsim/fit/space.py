@@ -12,7 +12,6 @@ import numpy as np
 from ..engine.memory import MEMORY_SPECS
 from ..errors import InputError
 from ..metabolism.params import numeric_fields
-from ..metabolism.quantities import parse_metabolic_quantity
 from ..units import parse_quantity
 
 
@@ -56,7 +55,7 @@ def _converter(group: str, key: str, where: dict):
                          **where)
     field = fields[key]
     low, high, _ = field.metadata["bounds"]
-    return (lambda text, **w: parse_metabolic_quantity(text, field.metadata["unit"], **w)), \
+    return (lambda text, **w: parse_quantity(text, field.metadata["unit"], **w)), \
         field.metadata["unit"], (low, high)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..parameters import read_entries
 from ..paths import PARAMS_DIR
-from .quantities import parse_metabolic_quantity
+from ..units import parse_quantity
 
 DEFAULT_FILE = PARAMS_DIR / "metabolism.yaml"
 CELL_CLASSES = ("KC", "PN", "APL", "MBON", "DAN")
@@ -144,7 +144,7 @@ def _check_value(spec: dataclasses.Field, raw, where: dict):
             raise InputError(found=repr(raw), expected="a non-empty list of compartment names",
                              **where, example="[a1, a2, a3, b1, b2]")
         return tuple(raw)
-    value = parse_metabolic_quantity(raw, unit, **where)
+    value = parse_quantity(raw, unit, **where)
     low, high, low_ok = spec.metadata["bounds"]
     if not math.isfinite(value) or value > high or value < low or (value == low and not low_ok):
         interval = f"{'[' if low_ok else '('}{low:g}, {high:g}]"
