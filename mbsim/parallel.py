@@ -7,6 +7,7 @@ the order of the inputs whatever the executor.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from tqdm.auto import tqdm
@@ -34,7 +35,7 @@ def _map_dask(func, items, jobs, scheduler, bar) -> list:
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=logging.WARNING)
     client = Client(scheduler or cluster)
     try:
         futures = client.map(func, items, pure=False)
