@@ -174,3 +174,10 @@ def test_plasticity_energy_does_not_depend_on_when_tests_happen():
     np.testing.assert_allclose(few.plasticity.m1, many.plasticity.m1, rtol=1e-4, atol=1e-9)
     np.testing.assert_array_equal(few.plasticity.m0, many.plasticity.m0)
     assert few.plasticity.m1[2].sum() > 0  # LTM was consolidated and counted
+
+
+def test_every_window_occurrence_has_its_own_label():
+    """Cached windows are shared, but each trial and test keeps its own label in the record."""
+    outcome, _ = run(protocol("spaced", tests="[3 min, 24 h]"))
+    labels = [w.label for w in outcome.windows]
+    assert len(labels) == len(set(labels)) == 12

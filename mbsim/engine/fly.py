@@ -196,7 +196,7 @@ class Fly:
             walk.cs_plus_kcs = result.kc_counts[0] > 0
             if self.record_raster:
                 walk.raster = getattr(result, "kc_raster", None)
-        walk.windows.append(self.record(result, trial.start))
+        walk.windows.append(self.record(result, trial.start, window.label))
 
     def test(self, t, walk: "Walk") -> np.ndarray:
         """P(avoid CS+) read through each phase's efficacy."""
@@ -209,7 +209,7 @@ class Fly:
             efficacy = walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
             result = self.cache.simulate(window, efficacy)
             if phase == "total":
-                walk.windows.append(self.record(result, t))
+                walk.windows.append(self.record(result, t, window.label))
             probabilities.append(self.network.choice_probability(result, naive))
         return np.asarray(probabilities)
 
@@ -246,10 +246,11 @@ class Fly:
                         + before[None, :, 3] * samples[:, CAPTURE][:, None])
         return out
 
-    def record(self, result, start) -> WindowRecord:
+    def record(self, result, start, label: str) -> WindowRecord:
+        """Summary of a window; ``label`` names this occurrence (a cached result may be shared)."""
         window = result.window
         counts = result.spikes_by_type
         rates = {str(k): float(v) / window.duration / max(self.network.type_sizes.get(k, 1), 1)
                  for k, v in counts.items()}
         active = float(np.mean(result.kc_counts.sum(axis=0) > 0)) if result.kc_counts.size else 0.0
-        return WindowRecord(window.label, float(start), window.duration, rates, active)
+        return WindowRecord(label, float(start), window.duration, rates, active)
