@@ -58,24 +58,28 @@ def plot_retention(tree: xr.DataTree, ax=None, lab_data: pd.DataFrame | None = N
         return note_missing(ax, "Retention", "/retention")
     hours = retention["retention_time"].values / SECONDS_PER_HOUR
     for phase in phases or [str(p) for p in retention["phase"].values]:
-        pi = retention["pi"].sel(phase=phase).values
-        sem = retention["pi_sem"].sel(phase=phase).values
+        expected = retention["pi_expected"].sel(phase=phase).values
         color = PHASE_COLORS.get(phase)
         width = 2.0 if phase == "total" else 1.2
-        ax.plot(hours, pi, "-o", color=color, lw=width, ms=3, label=f"model {phase}")
-        ax.fill_between(hours, pi - sem, pi + sem, color=color, alpha=0.2, lw=0)
+        ax.plot(hours, expected, "-", color=color, lw=width, label=f"model {phase} (expected)")
+        if phase == "total":
+            ax.errorbar(hours, retention["pi"].sel(phase=phase).values,
+                        yerr=retention["pi_sem"].sel(phase=phase).values, fmt="o", color=color,
+                        ms=4, capsize=2, label="model total, sampled choices ± SEM")
     if lab_data is not None:
         lab = check_lab_data(lab_data)
+        if "protocol" in lab.columns and tree.attrs.get("protocol_name") in set(lab["protocol"]):
+            lab = lab[lab["protocol"] == tree.attrs["protocol_name"]]
         for marker, (label, rows) in zip("sD^vP*", lab.groupby("label", sort=False)):
             ax.errorbar(rows["time"] / SECONDS_PER_HOUR, rows["pi"], yerr=rows["sem"], fmt=marker, color="0.15",
                         mfc="white", capsize=3, label=label, zorder=5)
     ax.set_xscale("log")
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("time since start of training [h]")
+    ax.set_xlabel("retention time after training [h]")
     ax.set_ylabel("performance index [1]")
     n = retention["n"].values
     flies = f"n = {int(n.min())}" if n.min() == n.max() else f"n = {int(n.min())}-{int(n.max())}"
-    ax.set_title(f"Retention ({flies} virtual flies, ± SEM)")
+    ax.set_title(f"Retention ({flies} virtual flies)")
     ax.legend(fontsize=7, frameon=False)
     return ax
 
