@@ -61,7 +61,9 @@ def test_missing_groups_give_notes_not_errors(tmp_path, omit):
 def test_retention_draws_lab_points_and_phases(result):
     ax = plot.plot_retention(result, lab_data=LAB)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert labels == ["model total", "model labile", "model ARM", "model LTM", "Tully et al. 1994"]
+    assert labels == ["model total (expected)", "model labile (expected)", "model ARM (expected)",
+                      "model LTM (expected)", "model total, sampled choices ± SEM",
+                      "Tully et al. 1994"]
     assert ax.get_xscale() == "log"
     assert "[h]" in ax.get_xlabel()
 

@@ -96,7 +96,7 @@ def test_starved_then_refed_feeding_states():
 
 
 def test_interventions_in_absolute_time():
-    """Cold shock 2 h after training for 2 min; MP1/MV1 activation over the whole training."""
+    """Cold shock 2 h after training for 2 min; MP1/MV1 activation for 2 h after training."""
     cold = load_protocol(PROTOCOLS_DIR / "aversive_1x_cold_shock.yaml").schedule()
     (shock,) = cold.interventions
     assert (shock.kind, shock.start, shock.stop) == ("cold_shock", 165.0 + 7200.0, 165.0 + 7320.0)
@@ -104,8 +104,8 @@ def test_interventions_in_absolute_time():
     mp1 = load_protocol(PROTOCOLS_DIR / "aversive_spaced_10x_starved_mp1_activation.yaml").schedule()
     (activation,) = mp1.interventions
     assert activation.targets == ("PPL1-g1pedc", "PPL1-g2a'1")
-    assert (activation.start, activation.stop) == (0.0, 9750.0)
-    assert mp1.interventions_at(5000.0) == (activation,)
+    assert (activation.start, activation.stop) == (9750.0, 9750.0 + 7200.0)
+    assert mp1.interventions_at(12000.0) == (activation,) and mp1.interventions_at(5000.0) == ()
     assert mp1.survival.starve_from == -21 * 3600.0 and mp1.survival.horizon == 4 * 86400.0
 
 

@@ -60,6 +60,8 @@ class Walk:
     p_avoid: np.ndarray
     y_start: np.ndarray | None = None
     t: float = 0.0
+    recent_trials: float = 0.0    # decayed count of recent trial ends (MP1 refractoriness)
+    last_trial_end: float = -np.inf
     windows: list = field(default_factory=list)
     samples: list = field(default_factory=list)
     weights: list = field(default_factory=list)
@@ -155,7 +157,7 @@ class Fly:
             if key in ends:
                 self.train(ends[key], walk)
                 walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
-                               else max(walk.y[MP1], p["mp1_episode"]))
+                               else max(walk.y[MP1], self.mp1_episode(walk, t1)))
             if key in cold_shocks:
                 walk.memory.cold_shock()
             if key in tests:
@@ -163,6 +165,13 @@ class Fly:
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
+
+    def mp1_episode(self, walk: "Walk", t: float) -> float:
+        """Amplitude of the MP1 episode after a trial ending at ``t``: weaker after recent trials."""
+        decay = np.exp(-(t - walk.last_trial_end) / self.params["mp1_refractory_time"])
+        walk.recent_trials = 1.0 + walk.recent_trials * decay
+        walk.last_trial_end = t
+        return self.params["mp1_episode"] / walk.recent_trials
 
     def advance(self, walk: "Walk", t0: float, t1: float, conditions: Conditions,
                 sample_times: np.ndarray = np.empty(0)) -> None:

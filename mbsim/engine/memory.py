@@ -35,6 +35,7 @@ MEMORY_SPECS = {
     "tau_ltm": Spec("time", "decay time of LTM", 1.0),
     "tau_mp1": Spec("time", "length of a post-training MP1 episode", 1.0),
     "mp1_episode": Spec("dimensionless", "MP1 activity after a trial", 0.0, 100.0),
+    "mp1_refractory_time": Spec("time", "recovery of MP1 episodes after a trial", 1e-3),
     "mp1_forced": Spec("dimensionless", "MP1 activity under thermogenetic activation", 0.0, 100.0),
     "tau_forcing": Spec("time", "onset/offset of thermogenetic manipulation", 1e-3),
     "trigger_gain": Spec("dimensionless", "gain of the LTM trigger", 0.0, 1e3),
