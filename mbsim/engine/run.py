@@ -97,6 +97,7 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     rng = np.random.default_rng(window_seed(seed, "choices"))
     retention_times = np.asarray(schedule.tests) - schedule.training_end
     retention, choices = results.retention_dataset(outcomes, retention_times, rng)
+    retention.attrs["training_end_s"] = float(schedule.training_end)
     names, units = results.slow_names(metabolism)
     groups = {"retention": retention, "choices": choices,
               "weights": results.weights_dataset(outcomes, network.compartments),
