@@ -19,3 +19,17 @@ def shared_data() -> Path:
                     "Place the published data there or set MBSIM_SHARED_DATA to its path.",
                     pytrace=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def params():
+    """The default network parameter set."""
+    from mbsim.network import load_parameters
+    return load_parameters()
+
+
+@pytest.fixture(scope="session")
+def hallem(params, shared_data):
+    """The Hallem & Carlson 2006 odor library from the shared data."""
+    from mbsim.network import OdorLibrary
+    return OdorLibrary.hallem_carlson(params)

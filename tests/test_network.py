@@ -11,10 +11,8 @@ import pytest
 
 from mbsim.connectome import load_default
 from mbsim.errors import InputError
-from mbsim.network import (Manipulation, MushroomBodyNetwork, OdorLibrary, OdorPulse, ShockPulse,
-                           SugarPulse, Window, choice_probability, cohort_pi, efficacy_change,
-                           load_parameters, performance_index)
-from mbsim.paths import shared_data_dir
+from mbsim.network import (Manipulation, MushroomBodyNetwork, OdorPulse, ShockPulse, SugarPulse,
+                           Window, choice_probability, cohort_pi, efficacy_change, performance_index)
 
 OCT, MCH = "3-octanol", "4-methylcyclohexanol"
 SHOCKS = tuple(ShockPulse(2.0 + 2.0 * k, 1.0, 90.0) for k in range(5))
@@ -24,19 +22,6 @@ TRAINING_1X = Window(165.0, odors=(OdorPulse(OCT, 0.0, 60.0), OdorPulse(MCH, 105
 #: T-maze test as the memory engine builds it: CS+ 0.5-2.5 s, then CS- 3-5 s.
 TEST = Window(5.0, odors=(OdorPulse(OCT, 0.5, 2.5), OdorPulse(MCH, 3.0, 5.0)))
 N_FLIES = 8
-
-
-@pytest.fixture(scope="module")
-def params():
-    return load_parameters()
-
-
-@pytest.fixture(scope="module")
-def hallem(params):
-    folder = shared_data_dir() / "odors" / "hallem_carlson_2006"
-    if not folder.is_dir():
-        raise FileNotFoundError(f"shared data missing: {folder}")
-    return OdorLibrary.hallem_carlson(params)
 
 
 @pytest.fixture(scope="module")

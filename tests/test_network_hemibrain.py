@@ -6,23 +6,10 @@ import numpy as np
 import pytest
 
 from mbsim.connectome import load_default, load_neuprint
-from mbsim.network import MushroomBodyNetwork, OdorLibrary, OdorPulse, Window, load_parameters
+from mbsim.network import MushroomBodyNetwork, OdorPulse, Window
 from mbsim.paths import shared_data_dir
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def params():
-    return load_parameters()
-
-
-@pytest.fixture(scope="module")
-def hallem(params):
-    folder = shared_data_dir() / "odors" / "hallem_carlson_2006"
-    if not folder.is_dir():
-        raise FileNotFoundError(f"shared data missing: {folder}")
-    return OdorLibrary.hallem_carlson(params)
 
 
 @pytest.fixture(scope="module")

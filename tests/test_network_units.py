@@ -13,11 +13,6 @@ from mbsim.network.structure import build_structure
 from mbsim.network.readout import cohort_pi
 
 
-@pytest.fixture(scope="module")
-def params():
-    return load_parameters()
-
-
 def edited(tmp_path, old: str, new: str):
     text = DEFAULT_FILE.read_text()
     assert old in text
