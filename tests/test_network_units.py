@@ -27,28 +27,16 @@ def test_default_parameters_in_si(params):
     assert params.depression_rate["g1"] > params.depression_rate["a3"]
 
 
-def test_parameter_with_wrong_unit_rejected(tmp_path):
-    path = edited(tmp_path, "value: -45 mV", "value: 10 ms")
-    with pytest.raises(InputError, match=r"network.yaml:\d+, field 'kc_threshold'.*expected a voltage"):
-        load_parameters(path)
-
-
-def test_parameter_out_of_range_rejected(tmp_path):
-    path = edited(tmp_path, "value: 0.2 ms", "value: 5 s")
-    with pytest.raises(InputError, match=r"field 'time_step'.*expected a value in"):
-        load_parameters(path)
-
-
-def test_parameter_without_source_rejected(tmp_path):
-    path = edited(tmp_path, '    source: "Turner et al. 2008 J Neurophysiol"\n', "")
-    with pytest.raises(InputError, match=r"no 'source'"):
-        load_parameters(path)
-
-
-def test_yaml_syntax_error_rejected(tmp_path):
-    path = edited(tmp_path, "  kc_rest:\n", "  kc_rest: [\n")
-    with pytest.raises(InputError, match=r"network.yaml:\d+.*YAML"):
-        load_parameters(path)
+@pytest.mark.parametrize("old, new, message", [
+    ("value: -45 mV", "value: 10 ms", r"network.yaml:\d+, field 'kc_threshold'.*expected a voltage"),
+    ("value: 0.2 ms", "value: 5 s", r"field 'time_step'.*expected a value in"),
+    ('    source: "Turner et al. 2008 J Neurophysiol"\n', "", r"no 'source'"),
+    ("  kc_rest:\n", "  kc_rest: [\n", r"network.yaml:\d+.*YAML"),
+], ids=["wrong unit", "out of range", "no source", "YAML syntax"])
+def test_bad_parameter_file_rejected(tmp_path, old, new, message):
+    """A wrong unit, an out-of-range value, a missing source or bad YAML: one located error."""
+    with pytest.raises(InputError, match=message):
+        load_parameters(edited(tmp_path, old, new))
 
 
 def test_synthetic_odors_are_seeded(params):

@@ -61,33 +61,29 @@ def energy_vs_fraction(tree: xr.DataTree, n_kc: int | None = None):
 
 def optimal_vs_size(tree: xr.DataTree):
     """Figure 5 analogue: optimal (minimum over P or threshold) energy vs number of KCs."""
-    plt = pyplot()
-    best = tree["optimal"].to_dataset()
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    for ax, (alpha, label) in zip(axes, MEASURES):
-        for strategy in best["strategy"].values:
-            color, name = STRATEGY_STYLE.get(str(strategy), ("gray", str(strategy)))
-            values = best["energy"].sel(strategy=strategy, alpha=alpha).values
-            ax.plot(best["n_kc"].values, values, "o-", color=color, label=name)
-        ax.set(xscale="log", yscale="log", xlabel="number of KCs", ylabel=f"optimal {label}")
-    axes[0].legend(fontsize=8)
-    return figure
+    return _per_size(tree, "energy", "optimal {}", with_all=True)
 
 
 def savings_vs_size(tree: xr.DataTree):
     """Figure 6 analogue: savings ratio (all-plastic energy / best energy) vs number of KCs."""
+    return _per_size(tree, "savings", "savings in {}", with_all=False)
+
+
+def _per_size(tree: xr.DataTree, variable: str, ylabel: str, with_all: bool):
+    """One panel per energy measure: ``variable`` of /optimal per strategy against KC number."""
     plt = pyplot()
     best = tree["optimal"].to_dataset()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for ax, (alpha, label) in zip(axes, MEASURES):
         for strategy in best["strategy"].values:
-            if strategy == "all":
+            if strategy == "all" and not with_all:
                 continue
             color, name = STRATEGY_STYLE.get(str(strategy), ("gray", str(strategy)))
-            ax.plot(best["n_kc"].values, best["savings"].sel(strategy=strategy, alpha=alpha).values,
+            ax.plot(best["n_kc"].values, best[variable].sel(strategy=strategy, alpha=alpha).values,
                     "o-", color=color, label=name)
-        ax.axhline(1.0, color="black", lw=0.8, ls=":")
-        ax.set(xscale="log", yscale="log", xlabel="number of KCs", ylabel=f"savings in {label}")
+        if not with_all:
+            ax.axhline(1.0, color="black", lw=0.8, ls=":")
+        ax.set(xscale="log", yscale="log", xlabel="number of KCs", ylabel=ylabel.format(label))
     axes[0].legend(fontsize=8)
     return figure
 
