@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 import yaml
 
 from .errors import InputError
@@ -114,13 +116,15 @@ class ParameterSet:
     def __getitem__(self, key: str) -> float:
         return self.values[key]
 
-    def replace(self, **changes: float) -> "ParameterSet":
-        """A copy with some values changed (used by fits and sweeps); names must exist."""
+    def replace(self, **changes) -> "ParameterSet":
+        """A copy with some values changed (used by fits and sweeps); names must exist. A value may
+        be a (k,) array: one value per column of a fit's batch."""
         unknown = sorted(set(changes) - set(self.values))
         if unknown:
             raise InputError(found=f"unknown parameter(s) {unknown}",
                              expected="one of " + ", ".join(sorted(self.values)))
-        values = {**self.values, **{k: float(v) for k, v in changes.items()}}
+        values = {**self.values, **{k: np.asarray(v, float) if np.ndim(v) else float(v)
+                                    for k, v in changes.items()}}
         return ParameterSet(self.name, values, self.sources, self.path)
 
     def as_dict(self) -> dict:

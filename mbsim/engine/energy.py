@@ -36,8 +36,8 @@ class PlasticityLedger:
     malpha: np.ndarray
 
     @classmethod
-    def empty(cls, compartments, alpha: float) -> "PlasticityLedger":
-        shape = (len(PHASES), len(compartments))
+    def empty(cls, compartments, alpha: float, columns: int | None = None) -> "PlasticityLedger":
+        shape = (len(PHASES), len(compartments)) + ((columns,) if columns else ())
         return cls(tuple(compartments), float(alpha), np.zeros(shape), np.zeros(shape),
                    np.zeros(shape))
 
@@ -58,11 +58,11 @@ class PlasticityLedger:
             self._add(phase, received[phase])
         retagged = np.abs(received["labile"]) > UPDATE_THRESHOLD
         self._add("LTM", np.where(retagged, memory.consolidated, 0.0))
-        memory.consolidated[retagged] = 0.0
+        memory.consolidated[...] = np.where(retagged, 0.0, memory.consolidated)
 
     def add_consolidation(self, memory, coefficients) -> None:
         """Accumulate the LTM consolidated over one slow-layer interval, per synapse."""
-        if coefficients.captured > 0:
+        if np.any(coefficients.captured > 0):
             memory.consolidated += memory.tag * coefficients.captured
 
     def close(self, memory) -> None:

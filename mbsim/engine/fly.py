@@ -8,6 +8,7 @@ erases labile memory, a test reads the MBONs through each phase's efficacy.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field, replace
 
@@ -73,7 +74,12 @@ class Fly:
 
     ``network`` is a :class:`~mbsim.engine.network_view.NetworkView` (or anything with its methods):
     ``simulate``, ``efficacy_change``, ``choice_probability`` and the KC/compartment layout.
+    Subclasses may carry columns (one per parameter vector) in the slow state and memory stores;
+    they then set ``record_weights = False``.
     """
+
+    record_weights = True
+    columns: int | None = None
 
     def __init__(self, network, schedule, memory_params, metabolism=None, seed: int = 0,
                  alpha: float = 0.5, record_raster: bool = False):
@@ -138,11 +144,13 @@ class Fly:
     def walk(self, sample_times: np.ndarray, with_tests: bool) -> "Walk":
         s, p = self.schedule, self.params
         points = self.breakpoints()
-        walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask),
+        columns = (self.columns,) if self.columns else ()
+        walk = Walk(memory=self.naive_memory(),
                     cs_plus_kcs=np.zeros(self.network.n_kc, dtype=bool),
                     y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
-                    ledger=PlasticityLedger.empty(self.network.compartments, self.alpha),
-                    p_avoid=np.full((len(s.tests), len(TEST_PHASES)), np.nan))
+                    ledger=PlasticityLedger.empty(self.network.compartments, self.alpha,
+                                                  self.columns),
+                    p_avoid=np.full((len(s.tests), len(TEST_PHASES)) + columns, np.nan))
         walk.y_start = walk.y.copy()
         starts = {round(t.start, 9) for t in s.trials}
         ends = {round(t.start + t.stimulus_duration, 9): t for t in s.trials}
@@ -157,7 +165,7 @@ class Fly:
             if key in ends:
                 self.train(ends[key], walk)
                 walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
-                               else max(walk.y[MP1], self.mp1_episode(walk, t1)))
+                               else np.maximum(walk.y[MP1], self.mp1_episode(walk, t1)))
             if key in cold_shocks:
                 walk.memory.cold_shock()
             if key in tests:
@@ -165,6 +173,9 @@ class Fly:
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
+
+    def naive_memory(self) -> SynapticMemory:
+        return SynapticMemory.naive(self.network.kc_compartment_mask)
 
     def mp1_episode(self, walk: "Walk", t: float) -> float:
         """Amplitude of the MP1 episode after a trial ending at ``t``: weaker after recent trials."""
@@ -177,12 +188,13 @@ class Fly:
                 sample_times: np.ndarray = np.empty(0)) -> None:
         """Carry the slow layer and the memory stores from ``t0`` to ``t1``."""
         inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
-        before = walk.memory.compartment_means(walk.cs_plus_kcs)
+        before = walk.memory.compartment_means(walk.cs_plus_kcs) if self.record_weights else None
         started = time.perf_counter()
         walk.y, coefficients, samples = self.slow.advance(t0, t1, walk.y, conditions, inside)
         self.slow_seconds += time.perf_counter() - started
         walk.samples.append(samples)
-        walk.weights.append(self.weights_at(inside - t0, samples, before))
+        if self.record_weights:
+            walk.weights.append(self.weights_at(inside - t0, samples, before))
         walk.ledger.add_consolidation(walk.memory, coefficients)
         walk.memory.advance(coefficients, self.params)
 
@@ -228,21 +240,19 @@ class Fly:
         s = self.schedule
         start = s.survival.starve_from
         feeding = tuple((t, state) for t, state in s.feeding if t < start) + ((start, "starved"),)
-        sibling = Fly(self.network, replace(s, feeding=feeding, tests=()), self.params,
-                      self.slow.metabolism, self.seed, self.alpha)
-        sibling.cache = self.cache
+        sibling = copy.copy(self)   # same network, parameters, slow layer and window cache
+        sibling.schedule = replace(s, feeding=feeding, tests=())
         return sibling
 
     def follow_survival(self) -> tuple[float, bool]:
         """(death time [s], censored): walk the protocol starved, then starve until death."""
-        from .survival_run import starve_until_death
         walk = self.walk(np.empty(0), with_tests=False)
         start = self.schedule.survival.starve_from
         if start > walk.t:
             self.advance(walk, walk.t, start, self.conditions(walk.t, walk.memory))
             walk.t = start
-        return starve_until_death(self.slow, walk.y, walk.t, self.schedule.survival,
-                                  self.conditions(walk.t, walk.memory))
+        return self.slow.until_death(walk.y, walk.t, self.schedule.survival,
+                                     self.conditions(walk.t, walk.memory))
 
     # --- summaries ------------------------------------------------------------------
     def weights_at(self, elapsed, samples, before) -> np.ndarray:

@@ -75,7 +75,12 @@ class Coefficients:
 
 @dataclass
 class SynapticMemory:
-    """The three memory stores and the tag, each an array (n_kc, n_compartments) of efficacy change."""
+    """The three memory stores and the tag, each an array (n_kc, n_compartments) of efficacy change.
+
+    A memory may keep only some KCs (``rows``: those any training window of the protocol changes;
+    the others stay naive) and carry a trailing column axis, one column per parameter vector of a
+    fit's batch: stores are then (n_rows, n_compartments, k) and parameters may be (k,) arrays.
+    """
 
     labile: np.ndarray
     arm: np.ndarray
@@ -83,12 +88,19 @@ class SynapticMemory:
     tag: np.ndarray
     mask: np.ndarray  # which (KC, compartment) pairs have synapses
     consolidated: np.ndarray  # LTM consolidated under each synapse's current tag (energy accounting)
+    rows: np.ndarray | None = None  # the KCs kept (None: all)
 
     @classmethod
-    def naive(cls, mask: np.ndarray) -> "SynapticMemory":
-        zeros = np.zeros(mask.shape)
-        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), mask.astype(bool),
-                   zeros.copy())
+    def naive(cls, mask: np.ndarray, columns: int | None = None,
+              rows: np.ndarray | None = None) -> "SynapticMemory":
+        kept = mask if rows is None else mask[rows]
+        zeros = np.zeros(kept.shape + ((columns,) if columns else ()))
+        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), kept.astype(bool),
+                   zeros.copy(), rows)
+
+    def _synapses(self) -> np.ndarray:
+        """The synapse mask shaped to broadcast against the stores."""
+        return self.mask[..., None] if self.labile.ndim == 3 else self.mask
 
     def store(self, phase: str) -> np.ndarray:
         return {"labile": self.labile, "ARM": self.arm, "LTM": self.ltm}[phase]
@@ -97,12 +109,16 @@ class SynapticMemory:
         """Relative efficacy ``1 + sum of the chosen stores``, bounded; 1 where no synapse exists."""
         change = sum(self.store(p) for p in phases)
         bounded = np.clip(1.0 + change, params["efficacy_min"], params["efficacy_max"])
-        return np.where(self.mask, bounded, 1.0)
+        return np.where(self._synapses(), bounded, 1.0)
 
     def add_change(self, delta: np.ndarray, params: ParameterSet, *, arm_enabled: bool = True,
                    ltm_enabled: bool = True) -> dict[str, np.ndarray]:
-        """Add one window's change to the stores; returns the change each phase received."""
+        """Add one window's change (n_kc, n_compartments) to the stores; returns the change each
+        phase received."""
+        delta = np.asarray(delta, float) if self.rows is None else np.asarray(delta, float)[self.rows]
         delta = np.where(self.mask, delta, 0.0)
+        if self.labile.ndim == 3:
+            delta = delta[..., None]
         self.labile += delta
         received = {"labile": delta}
         if arm_enabled:

@@ -30,6 +30,8 @@ from .memory import Coefficients, consolidation_level
 GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
            "capture_coefficient", "captured")
 MP1, SIGNAL, ARM, TAG, CAPTURE, CAPTURED = range(len(GLOBALS))
+#: The fly-wide scalars of a naive fly (unit-response coefficients at their interval start).
+NAIVE_GLOBALS = (0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class SlowLayer:
                 "vectorized": True}
 
     def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
-        head = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+        head = np.array(NAIVE_GLOBALS)
         if self.metabolism is None:
             return head
         return np.concatenate([head, self.metabolism.initial_state(fed, rng)])
@@ -116,7 +118,9 @@ class SlowLayer:
         tag_total = np.zeros(len(self.metabolism.compartments)) if conditions.tag_total is None \
             else np.asarray(conditions.tag_total, dtype=float)
         tag_rate = self.params["capture_rate"] * P * y[TAG]
-        ltm_rate = np.multiply.outer(tag_total, tag_rate)  # (n_comp,) or (n_comp, k)
+        # (n_comp,) or (n_comp, k); a per-column tag total (n_comp, k) pairs with each column's rate
+        ltm_rate = (np.multiply.outer(tag_total, tag_rate) if tag_total.ndim == 1
+                    else tag_total * tag_rate)
         return Drive(fed=conditions.fed, mp1=y[MP1], consolidation=P, ltm_rate=ltm_rate)
 
     def advance(self, t0: float, t1: float, y0: np.ndarray, conditions: Conditions,
@@ -136,6 +140,28 @@ class SlowLayer:
         samples = (solution.sol(sample_times).T if len(sample_times)
                    else np.empty((0, len(y0))))
         return y1, Coefficients(t1 - t0, y1[ARM], y1[TAG], y1[CAPTURE], y1[CAPTURED]), samples
+
+    def until_death(self, y: np.ndarray, t: float, survival, conditions: Conditions):
+        """(death time [s], censored) of a fly starved from ``survival.starve_from``: it dies when
+        its body reserves fall below the metabolism's ``death_threshold``; a fly alive at
+        ``starve_from + horizon`` is censored."""
+        metabolism, head = self.metabolism, len(GLOBALS)
+        if metabolism.is_dead(y[head:]):
+            return t, False
+        end = survival.starve_from + survival.horizon
+        if t >= end:
+            return np.nan, True
+
+        def margin(_, state, *args):
+            return float(metabolism.reserve_energy(state[head:])) - metabolism.death_threshold
+        margin.terminal, margin.direction = True, -1
+        solution = solve_ivp(self.derivatives, (t, end), y, events=margin, args=(conditions,),
+                             **self.solver_options)
+        if not solution.success:
+            raise SimulationError(f"survival run failed after t={t:.6g} s: {solution.message}")
+        if len(solution.t_events[0]):
+            return float(solution.t_events[0][0]), False
+        return np.nan, True
 
     def check(self, t: float, y: np.ndarray) -> None:
         """Raise a :class:`SimulationError` naming the first non-finite variable."""

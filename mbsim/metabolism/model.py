@@ -16,7 +16,7 @@ from ..connectome.mbtypes import COMPARTMENTS
 from ..errors import SimulationError
 from .drive import Drive, WindowActivity
 from .layout import BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, StateLayout
-from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params
+from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
 
 NMOL, FMOL, MM = 1e9, 1e15, 1e3            # SI -> internal units
 MM_L_TO_NMOL, MM_L_TO_FMOL = 1e6, 1e12      # (mmol/L) * L -> nmol, fmol
@@ -30,8 +30,9 @@ class Metabolism:
     """ODE right-hand side, window debits, LTM trigger, ledger and death criterion of one fly."""
 
     def __init__(self, params: MetabolismParams | None = None,
-                 compartments: Sequence[str] = COMPARTMENTS):
+                 compartments: Sequence[str] = COMPARTMENTS, steady_guess: np.ndarray | None = None):
         self.params = params if params is not None else load_metabolism_params()
+        self.steady_guess = steady_guess   # where the search for the fed steady state starts
         self.compartments = tuple(compartments)
         unknown = set(self.params.mp1_target_compartments) - set(self.compartments)
         if unknown:
@@ -70,7 +71,21 @@ class Metabolism:
         self.mp1_mask = np.array([c in p.mp1_target_compartments for c in self.compartments], float)
         self.ltm_cost_mm = p.ltm_cost_per_unit * FMOL / self.vk    # mM of KC ATP per efficacy unit
         self.glucose_to_lipid = p.atp_per_glucose * p.lipid_storage_efficiency / p.atp_per_tag  # TAG per glucose
-        self.local_consolidation = self.k_of["consolidation_local_demand"] * self.mp1_mask
+        self.local_consolidation = np.multiply.outer(self.mp1_mask, self.k_of["consolidation_local_demand"])
+
+    @cached_property
+    def batch_size(self) -> int | None:
+        """k when some parameters are (k,) arrays (one state column per parameter vector), else None."""
+        sizes = [np.size(getattr(self.params, f.name)) for f in numeric_fields()
+                 if np.ndim(getattr(self.params, f.name)) > 0]
+        return max(sizes) if sizes else None
+
+    @staticmethod
+    def _columns(per_compartment, y: np.ndarray):
+        """A per-compartment array shaped to broadcast against ``y[compartment slice]``: (n_comp,)
+        gains a column axis when ``y`` is (n, k) (already (n_comp, k) for batched parameters)."""
+        a = np.asarray(per_compartment, float)
+        return a[:, None] if a.ndim == 1 and y.ndim == 2 else a
 
     def _switches(self, sugar: float) -> dict[str, float]:
         """Smooth rising Hill switches s^n/(s^n+K^n) of hemolymph sugar (safe for s slightly < 0)."""
@@ -82,16 +97,17 @@ class Metabolism:
         """dy/dt of the state ``y`` under ``drive`` (internal units per second).
 
         ``y`` may be (n,) or (n, k) (k flies, or ``solve_ivp(..., vectorized=True)``); a 1-D
-        ``drive.ltm_rate`` then applies to every column.
+        ``drive.ltm_rate`` then applies to every column. ``y`` may also stop after the dynamic rows
+        (no ledger counters): then so does dy/dt.
         """
         p, k, r, lay = self.params, self.k_of, self.rate_nmol, self.layout
         yg, ytag, yp, yk = p.atp_per_glucose, p.atp_per_tag, p.atp_per_pyruvate, p.atp_per_ketone
         glycogen, lipid, sugar, lactate, ketone = y[0], y[1], y[2], y[3], y[4]
-        column = (slice(None), None) if y.ndim == 2 else slice(None)
-        mp1_mask = self.mp1_mask[column]
+        mp1_mask = self._columns(self.mp1_mask, y)
         pyr, atp, pdh = y[lay.pyruvate], y[lay.atp], y[lay.pdh]
         cons, mp1 = np.asarray(drive.consolidation, float), np.asarray(drive.mp1, float)
         sw = self._switches(sugar)
+        ledger = len(y) > lay.n_dynamic      # fits integrate the dynamic rows only
         dy = np.zeros_like(y)
 
         # whole body [nmol/s]
@@ -123,10 +139,9 @@ class Metabolism:
         coupled = adp / (adp + k["coupling_adp_half"])
         atp_sat = atp / (atp + k["demand_half_saturation_atp"])
         basal_use = k["kc_basal_demand"] * atp_sat
-        ltm_use = self.local_consolidation[column] * cons
+        ltm_use = self._columns(self.local_consolidation, y) * cons
         if drive.ltm_rate is not None:
-            rate = np.asarray(drive.ltm_rate, float)
-            ltm_use = ltm_use + self.ltm_cost_mm * (rate[column] if rate.ndim == 1 else rate)
+            ltm_use = ltm_use + self.ltm_cost_mm * self._columns(drive.ltm_rate, y)
         ltm_use = ltm_use * atp_sat
         pdh_target = control + mp1_mask * (p.mp1_max_activation * mp1 / (mp1 + p.mp1_half_activation))
 
@@ -144,6 +159,8 @@ class Metabolism:
         dy[2] = (feed - glyc_syn / p.glycogen_storage_efficiency - lip_syn / self.glucose_to_lipid
                  + glyc_brk + gng - demand * sugar_share / yg - brain_glucose) / self.vh
 
+        if not ledger:
+            return dy
         i = self._counter
         share_basal = 1.0 / (1.0 + p.consolidation_systemic_increase * cons)
         dy[i["eaten"]] = feed * yg
@@ -177,12 +194,14 @@ class Metabolism:
         unknown = (set(activity.spikes_by_class) | set(activity.release_events)) - set(CELL_CLASSES)
         if unknown:
             raise ValueError(f"unknown cell classes {sorted(unknown)}; expected {CELL_CLASSES}")
-        share = self._kc_shares(activity.kc_spikes_by_compartment)
-        costs = {  # fmol of ATP per compartment
+        share = self._columns(self._kc_shares(activity.kc_spikes_by_compartment), y)
+        costs = {  # fmol of ATP per compartment (and column)
             "spikes": share * activity.spikes_by_class.get("KC", 0.0) * p.spike_cost_KC * FMOL,
             "synapses": share * activity.release_events.get("KC", 0.0) * p.release_cost * FMOL,
-            "plasticity_labile": self._plasticity(activity, "labile") * p.labile_cost_per_unit * FMOL,
-            "plasticity_ARM": self._plasticity(activity, "ARM") * p.arm_cost_per_unit * FMOL,
+            "plasticity_labile": self._columns(self._plasticity(activity, "labile"), y)
+            * p.labile_cost_per_unit * FMOL,
+            "plasticity_ARM": self._columns(self._plasticity(activity, "ARM"), y)
+            * p.arm_cost_per_unit * FMOL,
         }
         wanted = sum(costs.values())
         atp = y[lay.atp]
@@ -194,7 +213,7 @@ class Metabolism:
         for cause, cost in costs.items():
             out[lay.cause_block[cause]] += cost * fraction
         i = self._counter
-        out[i["atp_deficit"]] += float((wanted - paid).sum())
+        out[i["atp_deficit"]] += (wanted - paid).sum(axis=0)
         other = [c for c in CELL_CLASSES if c != "KC"]
         extrinsic_spikes = sum(activity.spikes_by_class.get(c, 0.0) * p.spike_cost(c) for c in other) * FMOL
         extrinsic_release = sum(activity.release_events.get(c, 0.0) for c in other) * p.release_cost * FMOL
@@ -231,11 +250,10 @@ class Metabolism:
         Smooth ramp 0.5*(x + sqrt(x^2 + w^2)) of x = flux/fed_flux - 1 (w = trigger_smoothing), so
         the fed baseline gives w/2 and a fall of flux gives ~0. ``y`` may be (n,) or (n, k).
         """
-        column = (slice(None), None) if y.ndim == 2 else slice(None)
-        rise = self.pyruvate_flux(y) / self.fed_flux[column] - 1.0
+        rise = self.pyruvate_flux(y) / self._columns(self.fed_flux, y) - 1.0
         w = self.params.trigger_smoothing
         ramp = 0.5 * (rise + np.sqrt(rise * rise + w * w))
-        mean = np.sum(ramp * self.mp1_mask[column], axis=0) / np.sum(self.mp1_mask)
+        mean = np.sum(ramp * self._columns(self.mp1_mask, y), axis=0) / np.sum(self.mp1_mask)
         return float(mean) if y.ndim == 1 else mean
 
     def reserve_energy(self, y: np.ndarray) -> np.ndarray:
@@ -247,22 +265,28 @@ class Metabolism:
     @cached_property
     def death_threshold(self) -> float:
         """Reserve energy [mol ATP-eq] below which a fly is dead."""
-        return self.params.death_reserve_fraction * float(self.reserve_energy(self.fed_steady_state))
+        reserves = self.reserve_energy(self.fed_steady_state)
+        return self.params.death_reserve_fraction * (reserves if self.batch_size else float(reserves))
 
     def is_dead(self, y: np.ndarray) -> bool:
         """True when the body reserves are below :attr:`death_threshold`."""
         return bool(self.reserve_energy(y) < self.death_threshold)
 
     def check_state(self, t: float, y: np.ndarray) -> None:
-        """Raise SimulationError naming the first non-finite or negative concentration at time t."""
-        bad = ~np.isfinite(y)
-        dynamic = np.zeros_like(bad)
-        dynamic[:self.layout.n_dynamic] = True
-        bad |= dynamic & (y < -1e-6 * self.layout.scales)
+        """Raise SimulationError naming the first non-finite or negative concentration at time t.
+
+        ``y`` is (n,) or (n, k) (columns: flies or parameter vectors); n may stop after the dynamic
+        rows."""
+        table = y.reshape(len(y), -1)
+        rows = np.arange(len(y))
+        bad = ~np.isfinite(table)
+        bad |= ((rows < self.layout.n_dynamic)[:, None]
+                & (table < -1e-6 * self.layout.scales[:len(y), None]))
         if bad.any():
-            i = int(np.argmax(bad))
-            raise SimulationError(f"metabolism state '{self.names[i]}' = {y[i]!r} {self.units[i]} "
-                                  f"at t = {t:g} s is not a valid value")
+            i, column = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            where = f" (column {column})" if y.ndim == 2 else ""
+            raise SimulationError(f"metabolism state '{self.names[i]}' = {table[i, column]!r} "
+                                  f"{self.units[i]} at t = {t:g} s{where} is not a valid value")
 
     # --- initial and reference states ------------------------------------------------------------
     def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -280,9 +304,16 @@ class Metabolism:
     @cached_property
     def fed_steady_state(self) -> np.ndarray:
         """State of a fly fed long enough for reserves to settle (ledger at zero)."""
-        y0 = np.zeros(self.layout.size)
-        y0[:5] = [0.8 * self.rate_nmol["glycogen_capacity"], 0.8 * self.rate_nmol["lipid_capacity"],
-                  self.k_of["feeding_half_inhibition"], 1.0, 0.0]
+        shape = (self.layout.size,) + ((self.batch_size,) if self.batch_size else ())
+        if self.steady_guess is not None:    # e.g. the steady state of nearby parameters
+            y0 = np.array(np.broadcast_to(np.reshape(self.steady_guess, (-1,) + (1,) * (len(shape) - 1)),
+                                          shape))
+            return self.zero_ledger(self._integrate(y0, _FED_BASELINE, _STEADY_DURATION))
+        y0 = np.zeros(shape)
+        y0[0] = 0.8 * self.rate_nmol["glycogen_capacity"]
+        y0[1] = 0.8 * self.rate_nmol["lipid_capacity"]
+        y0[2] = self.k_of["feeding_half_inhibition"]
+        y0[3] = 1.0
         y0[self.layout.pyruvate] = 0.1
         y0[self.layout.atp] = 0.8 * self.k_of["kc_adenine_total"]
         y0[self.layout.pdh] = 0.5
@@ -306,6 +337,8 @@ class Metabolism:
         return out
 
     def _integrate(self, y0: np.ndarray, drive: Drive, duration: float) -> np.ndarray:
+        if self.batch_size:
+            return self._integrate_columns(y0, drive, duration)
         sol = solve_ivp(self.derivatives, (0.0, duration), y0, method="BDF", args=(drive,),
                         jac_sparsity=self.jac_sparsity,
                         rtol=1e-8, atol=1e-10 * self.layout.scales)
@@ -313,6 +346,18 @@ class Metabolism:
             raise SimulationError(f"metabolism reference state did not converge: {sol.message}")
         self.check_state(sol.t[-1], sol.y[:, -1])
         return sol.y[:, -1]
+
+    def _integrate_columns(self, y0: np.ndarray, drive: Drive, duration: float) -> np.ndarray:
+        """:meth:`_integrate` for batched parameters: the dynamic rows of every column together."""
+        from ..engine.batch_bdf import BatchBDF
+        n = self.layout.n_dynamic
+        solver = BatchBDF(1e-8, 1e-10 * self.layout.scales[:n])
+        solution = solver.integrate(lambda t, y: self.derivatives(t, y, drive), 0.0, duration,
+                                    y0[:n])
+        out = y0.copy()
+        out[:n] = solution.y
+        self.check_state(duration, out)
+        return out
 
     # --- ledger ----------------------------------------------------------------------------------
     def ledger(self, y: np.ndarray) -> dict:

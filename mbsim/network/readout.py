@@ -33,7 +33,8 @@ class CohortPI:
 
 
 def avoidance_drive(mbon_rates: np.ndarray, valence: np.ndarray) -> np.ndarray:
-    """Valence-weighted mean MBON output [Hz] per odor pulse (rows of ``mbon_rates``)."""
+    """Valence-weighted mean MBON output [Hz] per odor pulse: ``mbon_rates`` is (..., n_pulses,
+    n_types), the result (..., n_pulses)."""
     valence = np.asarray(valence, dtype=float)
     return np.asarray(mbon_rates, dtype=float) @ valence / max(np.abs(valence).sum(), 1.0)
 
@@ -51,7 +52,13 @@ def choice_probability(result, naive, valence: np.ndarray, temperature: float, c
     drive = avoidance_drive(result.mbon_rates, valence)
     if naive is not None:
         drive = drive - avoidance_drive(naive.mbon_rates, valence)
-    return float(1.0 / (1.0 + np.exp(-(drive[cs_plus] - drive[cs_minus]) / temperature)))
+    return float(avoidance_probability(drive, temperature, cs_plus, cs_minus))
+
+
+def avoidance_probability(drive: np.ndarray, temperature: float, cs_plus: int = 0,
+                          cs_minus: int = 1) -> np.ndarray:
+    """P(avoid CS+) from avoidance drives relative to naive, (..., n_pulses) -> (...)."""
+    return 1.0 / (1.0 + np.exp(-(drive[..., cs_plus] - drive[..., cs_minus]) / temperature))
 
 
 def choose(probabilities, seed: int) -> np.ndarray:
