@@ -1,10 +1,15 @@
-"""Evaluations per second of the benchmark fit (data/fits/metabolic_survival.yaml): five metabolic
-parameters, the shared retention curves and the survival medians.
+"""Evaluations per second of a fit, measured the way ``mbsim fit`` evaluates: batches of parameter
+vectors through :class:`~mbsim.fit.estimate.BatchEvaluator`, split over Dask workers.
 
-    .venv/bin/python benchmarks/bench_fit.py [--stand-in] [--evaluations 6] [--jobs 2]
+    .venv/bin/python benchmarks/bench_fit.py [FIT] [--stand-in] [--batch 64] [--batches 3]
+                                             [--jobs 2] [--spread local|global]
 
-``--stand-in`` runs on the analytic test network (same slow layer, no spiking); otherwise the spiking
-network with the readout emulator (the first evaluation simulates and calibrates the windows).
+FIT defaults to data/fits/metabolic_spaced.yaml (five metabolic parameters, one retention curve
+and one survival curve). ``--stand-in`` runs on the analytic test network (same slow layer and
+engine, no spiking); otherwise the spiking network with the readout emulator (a warm-up batch
+simulates and calibrates the windows on every worker first). ``--spread local`` scatters points
+by 2% of each coordinate range around the start (a sampler's or polish's batches); ``global``
+draws them uniformly within the bounds (a global search's generations).
 """
 
 from __future__ import annotations
@@ -19,44 +24,50 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def task(item):
-    from mbsim.fit.estimate import evaluate_task
-    return evaluate_task(item).log_posterior
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("fit", nargs="?", default=str(ROOT / "data/fits/metabolic_spaced.yaml"))
     parser.add_argument("--stand-in", action="store_true")
-    parser.add_argument("--evaluations", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--spread", choices=("local", "global"), default="local")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
-    from mbsim.fit import load_fit_file
+    from mbsim.fit.checkpoint import Checkpoint
+    from mbsim.fit.estimate import BatchEvaluator
     from mbsim.fit.executor import Executor
-    path = ROOT / "data/fits/metabolic_survival.yaml"
+    from mbsim.fit.problem import FitProblem
+    from mbsim.fit.spec import parse_fit_text
+    path = Path(args.fit)
     text = path.read_text()
     if args.stand_in:
         text = text.replace("network: default", 'network: "analytic_network:AnalyticNetwork"')
-    spec = load_fit_file(path)
-    rng = np.random.default_rng(0)
-    from mbsim.fit.problem import problem_for
-    problem = problem_for(text, str(path))
-    x0 = problem.space.to_x(problem.space.start)
-    bounds = np.array(problem.space.x_bounds())
-    points = [x0 + 0.02 * (bounds[:, 1] - bounds[:, 0]) * rng.standard_normal(len(x0))
-              for _ in range(args.evaluations)]
-    started = time.perf_counter()
-    problem.evaluate(x0)
-    warm = time.perf_counter() - started
-    env = {"PYTHONPATH": str(ROOT / "tests")}
-    with Executor(args.jobs, env=env) as executor:
-        executor.map(task, [(text, str(path), x0)] * max(args.jobs, 1))  # warm every worker
+    problem = FitProblem(parse_fit_text(text, str(path)))
+    space, rng = problem.space, np.random.default_rng(0)
+    x0 = space.to_x(space.start)
+    bounds = np.array(space.x_bounds())
+
+    def batch(size):
+        if args.spread == "global":
+            return list(rng.uniform(bounds[:, 0], bounds[:, 1], (size, len(x0))))
+        return [np.clip(x0 + 0.02 * (bounds[:, 1] - bounds[:, 0]) * rng.standard_normal(len(x0)),
+                        bounds[:, 0], bounds[:, 1]) for _ in range(size)]
+    with Executor(args.jobs, env={"PYTHONPATH": str(ROOT / "tests")}) as executor:
+        evaluator = BatchEvaluator(problem, executor, Checkpoint(None))
         started = time.perf_counter()
-        values = executor.map(task, [(text, str(path), x) for x in points])
+        evaluator(batch(2 * max(executor.workers, 1)))          # warm every worker
+        warm = time.perf_counter() - started
+        started = time.perf_counter()
+        values = np.concatenate([evaluator.values(batch(args.batch))
+                                 for _ in range(args.batches)])
         elapsed = time.perf_counter() - started
-    print(f"{spec.file.name}: first evaluation {warm:.2f} s; {len(points)} evaluations in "
-          f"{elapsed:.2f} s = {len(points) / elapsed:.3f} evaluations/s on {args.jobs} worker(s); "
-          f"log posteriors {np.round(values, 1).tolist()}")
+    count = args.batch * args.batches
+    print(f"{path.name}{' (stand-in)' if args.stand_in else ''}: warm-up {warm:.1f} s; "
+          f"{count} evaluations ({args.batches} batches of {args.batch}, {args.spread}) in "
+          f"{elapsed:.2f} s = {count / elapsed:.1f} evaluations/s on {args.jobs} worker(s); "
+          f"{np.isfinite(values).mean():.0%} finite, log posterior median "
+          f"{np.median(values[np.isfinite(values)]):.1f}")
 
 
 if __name__ == "__main__":

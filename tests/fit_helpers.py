@@ -17,7 +17,7 @@ def write_retention(folder: Path, rows, name="retention.csv") -> Path:
     return path
 
 
-def write_fit(folder: Path, parameters: str, data: str, model: str = "", max_evaluations: int = 60,
+def write_fit(folder: Path, parameters: str, data: str, model: str = "", max_evaluations: int = 150,
               name="fit.yaml", metabolism: bool = False) -> Path:
     text = f"""schema_version: 1
 name: test_fit

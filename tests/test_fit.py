@@ -129,7 +129,7 @@ def test_flux_ratio_prediction_from_the_metabolism(tmp_path):
     path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
                      "  - {kind: flux_ratio, file: flux.csv}", metabolism=True)
     problem = FitProblem(load_fit_file(path))
-    predicted = problem.forward.predict({})
+    predicted = problem.forward.predict([{}])[0]
     ratio = (predicted["aversive_spaced_10x"].flux[1800.0]
              / predicted["aversive_massed_10x"].flux[1800.0])
     evaluation = problem.evaluate(problem.space.to_x(problem.space.start))

@@ -48,3 +48,19 @@ def test_emulated_choice_matches_spiking(setup, depression, potentiation):
     assert abs(emulator - spiking) < TOLERANCE, (spiking, emulator)
     assert emulated.emulator.spiking_runs == 4      # calibrated once per window
 
+
+
+def test_batched_choices_equal_one_by_one(setup):
+    """The batched readout of k efficacy patterns over a subset of KCs equals the per-pattern
+    readout of the full efficacy arrays."""
+    view, emulated, window = setup
+    naive = emulated.simulate(window)
+    patterns = [trained_efficacy(view, naive, d, p) for d, p in ((0.1, 1.0), (0.5, 1.0), (0.8, 1.3))]
+    rows = np.flatnonzero(np.any(np.array(patterns) != 1.0, axis=(0, 2)))
+    assert 0 < len(rows) < view.n_kc
+    batch = np.stack([pattern[rows] for pattern in patterns], axis=-1)
+    batched = emulated.choice_probabilities(window, rows, batch)
+    single = [emulated.choice_probability(emulated.simulate(window, pattern), naive)
+              for pattern in patterns]
+    np.testing.assert_allclose(batched, single, rtol=1e-10, atol=1e-12)
+    assert len(set(np.round(single, 6))) == 3      # the patterns are told apart

@@ -102,3 +102,19 @@ def test_shipped_fit_files_are_valid(path, shared_data):
     """Every fit file in data/fits passes all checks (no evaluation runs)."""
     problem = FitProblem(load_fit_file(path), network=CountingNetwork())
     assert len(problem.space.names) >= 2 and len(problem.observations.observed) >= 2
+
+
+def test_data_protocols_must_be_in_the_table(tmp_path):
+    """`protocols:` selecting rows names only protocols the table has."""
+    data = "  - {kind: retention, file: retention.csv, protocols: [aversive_spaced_10x]}"
+    with pytest.raises(InputError, match=r"fit.yaml:6, field 'data\[0\].protocols'.*"
+                                         r"aversive_spaced_10x.*protocols of the table"):
+        problem(tmp_path, data=data)
+
+
+def test_data_protocols_select_rows(tmp_path):
+    rows = ROWS + [("aversive_massed_10x", "24 h", 0.3, 0.05, 8)]
+    data = "  - {kind: retention, file: retention.csv, protocols: [aversive_massed_10x]}"
+    selected = problem(tmp_path, data=data, rows=rows)
+    assert list(selected.observations.protocol) == ["aversive_massed_10x"]
+    assert sorted(selected.schedules) == ["aversive_massed_10x"]

@@ -45,7 +45,7 @@ def test_killed_fit_resumes_without_losing_evaluations(tmp_path):
                      max_evaluations=70)
     output = tmp_path / "fit.h5"
     command = [sys.executable, "-m", "mbsim", "-q", "fit", str(path), "-o", str(output)]
-    shard = tmp_path / "fit.h5.checkpoint" / "restart-0.npz"
+    shard = tmp_path / "fit.h5.checkpoint" / "main.npz"
     process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
@@ -63,7 +63,7 @@ def test_killed_fit_resumes_without_losing_evaluations(tmp_path):
     tree = load_fit(output)
     assert tree.attrs["evaluations_resumed"] >= len(saved)
     trace = tree["trace"].to_dataset()
-    first = trace["value"].values[trace["restart"].values == 0][:len(saved)]
+    first = trace["value"].values[trace["stage"].values == 0][:len(saved)]
     problem = FitProblem(load_fit_file(path))
     np.testing.assert_allclose(first, [problem.space.from_x(x) for x in saved], rtol=1e-12)
 

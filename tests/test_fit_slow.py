@@ -34,7 +34,7 @@ def test_metabolic_parameters_are_recovered_from_survival(tmp_path):
     (tmp_path / "fit.yaml").write_text(METABOLIC)
     problem = FitProblem(load_fit_file(tmp_path / "fit.yaml"))
     truth = np.array([500 / 3.6e12, 0.2])
-    predicted = problem.forward.predict(problem.space.changes(truth))
+    predicted = problem.forward.predict([problem.space.changes(truth)])[0]
     rng = np.random.default_rng(3)
     lines = ["protocol,death_time,censored,approximate,source"]
     for name in ("survival_spaced_5x", "survival_massed_5x"):

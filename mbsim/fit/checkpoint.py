@@ -20,12 +20,11 @@ def key_of(x) -> bytes:
 class Checkpoint:
     """Evaluations of one fit; ``folder`` is ``<output>.checkpoint``. ``shard`` names this writer."""
 
-    def __init__(self, folder: str | Path | None, shard: str = "main", every: int = 1):
+    def __init__(self, folder: str | Path | None, shard: str = "main"):
         self.folder = Path(folder) if folder is not None else None
-        self.shard, self.every = shard, every
+        self.shard = shard
         self.memo: dict[bytes, Evaluation] = {}
         self.order: list[bytes] = []      # evaluations this writer added, in order
-        self._unsaved = 0
 
     def load(self) -> "Checkpoint":
         """Read every shard in the folder (finished evaluations of earlier or parallel writers)."""
@@ -49,9 +48,6 @@ class Checkpoint:
             return
         self.memo[key] = evaluation
         self.order.append(key)
-        self._unsaved += 1
-        if self._unsaved >= self.every:
-            self.save()
 
     def save(self) -> None:
         """Write this writer's evaluations to its shard, atomically (temporary file + rename)."""
@@ -65,4 +61,3 @@ class Checkpoint:
         np.savez(temporary, x=x, log_posterior=[e.log_posterior for e in evaluations],
                  predictions=np.array([e.predictions for e in evaluations]))
         os.replace(temporary, target)
-        self._unsaved = 0

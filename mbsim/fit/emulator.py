@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 from scipy import sparse
 
-from ..network.readout import choice_probability
+from ..network.readout import avoidance_drive, avoidance_probability, choice_probability
 
 #: Uniform efficacy scales of the calibration runs (1 is the naive window itself).
 CALIBRATION_SCALES = (0.0, 0.4, 0.75, 1.0, 1.4)
@@ -40,7 +40,10 @@ class ReadoutEmulator:
         n_types = len(structure.mbon_types)
         self.type_sum = sparse.csr_matrix((np.ones(len(types)), (types, np.arange(len(types)))),
                                           shape=(n_types, len(types)))
+        self.averaging = structure.synapse_compartments
+        self.unassigned = 1.0 - np.asarray(self.averaging.sum(axis=1)).ravel()
         self._calibration: dict[str, tuple] = {}
+        self._subsets: dict[tuple, tuple] = {}
         self._naive: dict[str, object] = {}
         self.spiking_runs = 0
 
@@ -91,6 +94,41 @@ class ReadoutEmulator:
         naive = self.calibrate(window)[0]
         return dataclasses.replace(naive, mbon_rates=self.rates(window, efficacy))
 
+    def _subset(self, window, rows: np.ndarray):
+        """The synapses of KCs ``rows`` active in ``window``: their positions in ``rows``, averaging
+        weights, unassigned share, per-pulse input at efficacy 1 and the drive of all others."""
+        key = (window.key(), rows.tobytes())
+        if key not in self._subsets:
+            naive = self.calibrate(window)[0]
+            position = np.full(self.network.n_kc, -1)
+            position[rows] = np.arange(len(rows))
+            counts = naive.kc_counts[:, self.pre]
+            chosen = np.flatnonzero((position[self.pre] >= 0) & (counts > 0).any(axis=0))
+            unit = counts[:, chosen] * self.w0[chosen]                   # (n_pulses, n_chosen)
+            inputs = self.type_sum[:, chosen]
+            others = self.drive(naive.kc_counts, np.ones(len(self.pre))) - (inputs @ unit.T).T
+            self._subsets[key] = (position[self.pre[chosen]], self.averaging[chosen].toarray(),
+                                  self.unassigned[chosen], unit, inputs, others)
+        return self._subsets[key]
+
+    def choice_probabilities(self, window, rows: np.ndarray, efficacy: np.ndarray) -> np.ndarray:
+        """P(avoid CS+) of a test window for k efficacy patterns at once: ``efficacy`` is
+        (len(rows), n_comp, k) for the KCs ``rows``; every other KC is naive. Same numbers as
+        :meth:`rates` and :meth:`choice_probability` column by column."""
+        naive, drives, rates = self.calibrate(window)
+        position, averaging, unassigned, unit, inputs, others = self._subset(window, rows)
+        clipped = np.clip(efficacy[position], 0.0, self.network.params.max_efficacy)
+        per_synapse = np.einsum("sc,sck->sk", averaging, clipped) + unassigned[:, None]
+        n_pulses, k = unit.shape[0], efficacy.shape[-1]
+        weighted = (unit.T[:, :, None] * per_synapse[:, None, :]).reshape(len(position), -1)
+        drive = np.asarray(inputs @ weighted).reshape(-1, n_pulses, k) + others.T[:, :, None]
+        emulated = np.stack([_monotone(drive[t], drives[:, t], rates[:, t])
+                             for t in range(drive.shape[0])], axis=-1)     # (n_pulses, k, n_types)
+        valence, temperature = self.network.mbon_valence, self.network.params.choice_temperature
+        relative = (avoidance_drive(np.swapaxes(emulated, 0, 1), valence)
+                    - avoidance_drive(naive.mbon_rates, valence))
+        return avoidance_probability(relative, temperature)
+
     def choice_probability(self, result, naive=None) -> float:
         """P(avoid CS+) of an (emulated) test result against the naive window."""
         naive = naive if naive is not None else self.calibrate(result.window)[0]
@@ -126,3 +164,6 @@ class EmulatedReadout:
 
     def choice_probability(self, result, naive=None) -> float:
         return self.emulator.choice_probability(result, naive)
+
+    def choice_probabilities(self, window, rows, efficacy) -> np.ndarray:
+        return self.emulator.choice_probabilities(window, rows, efficacy)

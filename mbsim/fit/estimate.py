@@ -1,25 +1,34 @@
-"""Point estimate: bounded Nelder-Mead from several starts (each a task that can run on a Dask
-worker) maximising the log posterior of the parameter values, then the uncertainty from a
-finite-difference Hessian of it in the fit coordinates."""
+"""Point estimate and its uncertainty.
+
+Every evaluation goes through a :class:`BatchEvaluator`: coordinates are evaluated in batches (all
+parameter vectors of a batch walk the protocols together, :mod:`.columns`), one chunk per worker,
+and memoised in the fit's checkpoint. The optimizer is built for batches: a global search by
+differential evolution (Storn & Price 1997; one generation = one batch) followed by L-BFGS-B
+polishes from the best distinct members of the final population, with central-difference gradients
+(one batch of 2n + 1 points per gradient). The uncertainty comes from a finite-difference Hessian of
+the log posterior in the fit coordinates at the best point (one batch).
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import differential_evolution, minimize
 
-from .checkpoint import Checkpoint
+from .checkpoint import key_of
 from .problem import problem_for
 
 #: What the objective returns where the log posterior is -inf (outside the bounds, failed run).
 WORST = 1e300
+#: Central-difference step of the polish gradients, as a fraction of each coordinate's range.
+GRADIENT_STEP = 5e-3
 
 
-def evaluate_task(task):
-    """One evaluation on a worker: ``(fit text, fit path, x)`` -> Evaluation."""
-    text, path, x = task
-    return problem_for(text, path).evaluate(np.asarray(x, float))
+def evaluate_batch_task(task):
+    """Evaluations on a worker: ``(fit text, fit path, [x, ...])`` -> [Evaluation, ...]."""
+    text, path, xs = task
+    return problem_for(text, path).evaluate_batch([np.asarray(x, float) for x in xs])
 
 
 def value_log_posterior(space, x, evaluation) -> float:
@@ -29,39 +38,111 @@ def value_log_posterior(space, x, evaluation) -> float:
     return evaluation.log_posterior - space.log_jacobian(space.from_x(x))
 
 
-def cached_evaluator(problem, checkpoint: Checkpoint, trace: list | None = None):
-    """f(x) -> log posterior of the values, through the checkpoint's memo; appends
-    (x, value) to ``trace``."""
-    def evaluate(x):
-        x = np.asarray(x, float)
-        found = checkpoint.get(x)
-        if found is None:
-            found = problem.evaluate(x)
-            checkpoint.add(x, found)
-        value = value_log_posterior(problem.space, x, found)
-        if trace is not None:
-            trace.append((x.copy(), value))
-        return value
-    return evaluate
+class BatchEvaluator:
+    """Evaluations of coordinate batches, memoised in ``checkpoint`` (saved after every batch).
+
+    The missing ones are split into near-equal chunks of at most ``model.batch_size`` vectors,
+    in order; each chunk is one task on ``executor``. The split does not depend on the number of
+    workers, so neither do the numbers (a vector's result depends on its chunk mates at the level
+    of the solver tolerance). Every request is appended to ``trace`` as (stage, x, log posterior of
+    the values)."""
+
+    def __init__(self, problem, executor, checkpoint):
+        self.problem, self.executor, self.checkpoint = problem, executor, checkpoint
+        self.trace: list[tuple[int, np.ndarray, float]] = []
+        self.evaluations = 0
+
+    def __call__(self, xs, stage: int | None = None) -> list:
+        """The Evaluation of every coordinate vector in ``xs`` (in order)."""
+        xs = [np.asarray(x, float) for x in xs]
+        missing = list({key_of(x): x for x in xs if self.checkpoint.get(x) is None}.values())
+        if missing:
+            spec = self.problem.spec
+            size = self.problem.settings.batch_size
+            chunks = np.array_split(np.array(missing), math.ceil(len(missing) / size))
+            results = self.executor.map(evaluate_batch_task,
+                                        [(spec.text, str(spec.path), chunk) for chunk in chunks])
+            for x, evaluation in zip(missing, (e for chunk in results for e in chunk)):
+                self.checkpoint.add(x, evaluation)
+            self.checkpoint.save()
+            self.evaluations += len(missing)
+        found = [self.checkpoint.get(x) for x in xs]
+        if stage is not None:
+            self.trace += [(stage, x, value_log_posterior(self.problem.space, x, e))
+                           for x, e in zip(xs, found)]
+        return found
+
+    def values(self, xs, stage: int | None = None) -> np.ndarray:
+        """Log posterior of the parameter values at each of ``xs`` (-inf where it cannot be run)."""
+        space = self.problem.space
+        return np.array([value_log_posterior(space, x, e) for x, e in zip(xs, self(xs, stage))])
 
 
-def optimize_task(task) -> dict:
-    """One restart: ``(fit text, fit path, restart index, x0, max evaluations, checkpoint folder)``."""
-    text, path, restart, x0, max_evaluations, folder = task
-    problem = problem_for(text, path)
-    checkpoint = Checkpoint(folder, f"restart-{restart}", every=5).load()
-    trace: list = []
-    evaluate = cached_evaluator(problem, checkpoint, trace)
+def optimize(problem, evaluator: BatchEvaluator, settings) -> dict:
+    """Differential evolution, then L-BFGS-B from the ``settings.restarts`` best distinct members;
+    at most about ``settings.max_evaluations`` evaluations. Returns the best point seen."""
+    space = problem.space
+    bounds = np.array(space.x_bounds())
+    n = len(bounds)
+    population = max(8, 4 * n)
+    generations = max(2, (settings.max_evaluations // 2) // population - 1)
 
-    def objective(x):
-        value = evaluate(x)
-        return -value if math.isfinite(value) else WORST
-    result = minimize(objective, np.asarray(x0, float), method="Nelder-Mead",
-                      bounds=problem.space.x_bounds(),
-                      options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-3})
-    checkpoint.save()
-    return {"restart": restart, "x": np.asarray(result.x), "log_posterior": -float(result.fun),
-            "trace": trace, "message": str(result.message)}
+    def energies(columns):          # columns: (n, S), one batch per generation
+        values = evaluator.values(columns.T, stage=0)
+        return np.where(np.isfinite(values), -values, WORST)
+    search = differential_evolution(
+        energies, bounds, popsize=math.ceil(population / n), maxiter=generations,
+        seed=settings.seed, polish=False, vectorized=True, updating="deferred",
+        x0=space.to_x(space.start), init="latinhypercube", tol=1e-3)
+    messages = [f"differential evolution: {search.message}"]
+    order = np.argsort(search.population_energies, kind="stable")
+    starts = _distinct([search.population[i] for i in order], settings.restarts)
+    per_start = max(1, (settings.max_evaluations - len(evaluator.trace))
+                    // (max(len(starts), 1) * (2 * n + 1)))
+    for stage, x0 in enumerate(starts, start=1):
+        result = minimize(_value_and_gradient(evaluator, bounds, stage), x0, jac=True,
+                          method="L-BFGS-B", bounds=bounds,
+                          options={"maxfun": per_start, "ftol": 1e-9, "gtol": 1e-5})
+        messages.append(f"L-BFGS-B from member {stage}: {result.message}")
+    best = max(evaluator.trace, key=lambda item: item[2])
+    return {"x": best[1], "log_posterior": float(best[2]), "messages": messages}
+
+
+def _distinct(points, count: int) -> list[np.ndarray]:
+    """The first ``count`` points that differ from each other."""
+    chosen: list[np.ndarray] = []
+    for x in points:
+        if len(chosen) == count:
+            break
+        if not any(np.allclose(x, y, rtol=0, atol=1e-9) for y in chosen):
+            chosen.append(np.asarray(x, float))
+    return chosen
+
+
+def _value_and_gradient(evaluator, bounds, stage):
+    """f(x) = -log posterior and its central-difference gradient, from one batch of 2n+1 points
+    (steps shortened at the bounds)."""
+    width = bounds[:, 1] - bounds[:, 0]
+
+    def function(x):
+        x = np.clip(np.asarray(x, float), bounds[:, 0], bounds[:, 1])
+        plus = np.minimum(x + GRADIENT_STEP * width, bounds[:, 1])
+        minus = np.maximum(x - GRADIENT_STEP * width, bounds[:, 0])
+        points = [x] + [_with(x, i, plus[i]) for i in range(len(x))] \
+            + [_with(x, i, minus[i]) for i in range(len(x))]
+        values = evaluator.values(points, stage=stage)
+        if not np.all(np.isfinite(values)):
+            return (WORST if not np.isfinite(values[0]) else -values[0]), np.zeros(len(x))
+        n = len(x)
+        gradient = (values[1:n + 1] - values[n + 1:]) / (plus - minus)
+        return -values[0], -gradient
+    return function
+
+
+def _with(x, i, value):
+    y = x.copy()
+    y[i] = value
+    return y
 
 
 def hessian_points(x: np.ndarray, step: np.ndarray) -> list[np.ndarray]:

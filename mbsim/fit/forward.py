@@ -1,9 +1,10 @@
 """The forward model of a fit: parameter values -> predictions of every data row.
 
-Each protocol named by the data is walked by a few virtual flies with the engine's :class:`Fly`.
-Across evaluations every fly keeps its :class:`WindowCache`, so training windows (which do not
-depend on parameters) are simulated once; test windows go through the readout emulator
-(:mod:`.emulator`) unless the spiking readout is asked for. Only the slow layer is re-integrated.
+Each protocol named by the data is walked by a few virtual flies with the engine's :class:`Fly`,
+every parameter vector of a batch as one column (:mod:`.columns`). Across evaluations every fly keeps
+its :class:`WindowCache`, so training windows (which do not depend on parameters) are simulated once;
+test windows go through the readout emulator (:mod:`.emulator`) unless the spiking readout is asked
+for. Only the slow layer is re-integrated.
 Survival is a log-normal distribution of death times around one median fly: its spread comes from
 the fly-to-fly reserve variability, either by the delta method (one run; death time after onset
 grows as reserves above the death threshold, so d log D / d log reserves = 1 / (1 - death fraction))
@@ -14,66 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 
 import numpy as np
-from scipy import sparse
 
-from ..engine.fly import TEST_PHASES, Fly
-from ..engine.slow import GLOBALS, SlowLayer
-from ..engine.windows import WindowCache, window_seed
+from ..engine.fly import TEST_PHASES
+from ..engine.slow import GLOBALS
+from ..engine.windows import WindowCache, trial_window, window_seed
+from .columns import ColumnFly, ColumnSlowLayer, column_changes, log_survival, sigma_log_death
 from .space import apply_metabolism
 
 #: Unscented sigma points of one standard-normal deviate (kappa = 2) and their weights.
 SIGMA_POINTS = (0.0, math.sqrt(3), -math.sqrt(3))
 SIGMA_WEIGHTS = (2 / 3, 1 / 6, 1 / 6)
-
-
-class FitSlowLayer(SlowLayer):
-    """The slow layer with the fit's solver tolerances, a dense finite-difference Jacobian from one
-    vectorised right-hand-side call (cheaper than scipy's sparse estimate for this size), and a fixed
-    (not random) reserve deviation: glycogen and lipid are scaled by ``exp(-s^2/2 + z s)``, where
-    ``s`` is the log-sd of the fly's reserve energy (:func:`reserve_spread`)."""
-
-    def __init__(self, params, metabolism, rtol: float, atol: float, reserve_z: float = 0.0):
-        super().__init__(params, metabolism)
-        if metabolism is not None:
-            self.scales = np.concatenate([np.ones(len(GLOBALS)), metabolism.layout.scales])
-            self.columns = np.concatenate([np.arange(len(GLOBALS)), len(GLOBALS) + np.arange(
-                metabolism.layout.n_dynamic)])      # ledger counters never feed back
-            self.solver_options = {"method": "BDF", "rtol": rtol, "atol": atol * self.scales,
-                                   "jac": self.jacobian, "vectorized": True}
-        self.reserve_z = reserve_z
-
-    def jacobian(self, t, y, conditions) -> sparse.csc_matrix:
-        """d(dy/dt)/dy by forward differences over the state variables that feed back (sparse, so
-        BDF factorises it with SuperLU rather than a multi-threaded dense LU)."""
-        columns = self.columns
-        step = 1.5e-8 * np.maximum(np.abs(y[columns]), self.scales[columns])
-        shifted = np.repeat(y[:, None], len(columns) + 1, axis=1)
-        shifted[columns, np.arange(len(columns))] += step
-        rates = self.derivatives(t, shifted, conditions)
-        jacobian = np.zeros((len(y), len(y)))
-        jacobian[:, columns] = (rates[:, :-1] - rates[:, -1:]) / step
-        return sparse.csc_matrix(jacobian)
-
-    def initial_state(self, fed, rng=None):
-        y = super().initial_state(fed, None)
-        cv = self.metabolism.params.reserve_variability_cv if self.metabolism is not None else 0.0
-        if cv > 0 and self.reserve_z != 0.0:
-            sigma = reserve_spread(self.metabolism, y[len(GLOBALS):])
-            y[len(GLOBALS):len(GLOBALS) + 2] *= math.exp(-0.5 * sigma * sigma + sigma * self.reserve_z)
-        return y
-
-
-def reserve_spread(metabolism, state) -> float:
-    """Log-sd of a fly's body reserve energy: glycogen and lipid carry independent log-normal
-    factors of coefficient of variation ``reserve_variability_cv``, weighted by their energy shares."""
-    p = metabolism.params
-    energy = state[:2] * np.array([p.atp_per_glucose, p.atp_per_tag])
-    shares = energy / energy.sum()
-    cv = p.reserve_variability_cv
-    return math.sqrt(math.log1p(cv * cv)) * math.sqrt(float(np.sum(shares ** 2)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +40,20 @@ class ProtocolNeeds:
 
 @dataclasses.dataclass
 class ProtocolPrediction:
+    """Predictions of one protocol; values are floats, or (k,) arrays for a batch of columns."""
+
     pi: dict            # time after training -> expected PI (total), mean over flies
     flux: dict          # time after training -> MP1-target PDH flux [mol/s], mean over flies
     death_log_mean: float = math.nan   # of death time after starvation onset [s]
     death_log_sd: float = math.nan
+
+    def column(self, i: int) -> "ProtocolPrediction":
+        """The predictions of column ``i`` of a batch, as floats."""
+        def pick(value):
+            return float(value[i]) if np.ndim(value) else float(value)
+        return ProtocolPrediction({t: pick(v) for t, v in self.pi.items()},
+                                  {t: pick(v) for t, v in self.flux.items()},
+                                  pick(self.death_log_mean), pick(self.death_log_sd))
 
 
 class ForwardModel:
@@ -107,7 +70,8 @@ class ForwardModel:
         self.rtol, self.atol, self.survival_points = rtol, atol, survival_points
         self.schedules = {name: self._with_tests(schedules[name], needs[name]) for name in needs}
         self.caches: dict[tuple, WindowCache] = {}
-        self._metabolisms: OrderedDict = OrderedDict()
+        self._rows: dict[tuple, np.ndarray] = {}
+        self._reference = None   # fed steady state of the starting parameters
 
     @staticmethod
     def _with_tests(schedule, needs: ProtocolNeeds):
@@ -115,53 +79,71 @@ class ForwardModel:
         tests = tuple(schedule.training_end + t for t in times) or schedule.tests
         return dataclasses.replace(schedule, tests=tests)
 
-    def metabolism(self, changes: dict):
-        """A Metabolism for these parameter changes (its steady states cached for reuse)."""
+    def metabolism(self, changes: dict[str, np.ndarray]):
+        """A Metabolism whose parameters are (k,) arrays, one per column (None without one)."""
         if self.metabolism_params is None:
             return None
         from ..metabolism import Metabolism
-        key = tuple(sorted(changes.items()))
-        if key not in self._metabolisms:
-            params = apply_metabolism(self.metabolism_params, changes)
-            self._metabolisms[key] = Metabolism(params, self.compartments)
-            if len(self._metabolisms) > 8:
-                self._metabolisms.popitem(last=False)
-        self._metabolisms.move_to_end(key)
-        return self._metabolisms[key]
+        if self._reference is None:
+            self._reference = Metabolism(self.metabolism_params, self.compartments).fed_steady_state
+        return Metabolism(apply_metabolism(self.metabolism_params, changes), self.compartments,
+                          steady_guess=self._reference)
 
-    def fly(self, name: str, index: int, memory, metabolism, reserve_z: float = 0.0) -> Fly:
+    def rows(self, name: str, seed: int) -> np.ndarray:
+        """The KCs whose synapses any training window of protocol ``name`` changes (windows are
+        simulated once and cached)."""
+        key = (name, seed)
+        if key not in self._rows:
+            schedule, cache = self.schedules[name], self.cache(name, seed)
+            changed = np.zeros(self.network.n_kc, dtype=bool)
+            for trial in schedule.trials:
+                starved = schedule.feeding_at(trial.start)[0] != "fed"
+                window = trial_window(trial, schedule.interventions, starved, seed)
+                change = self.network.efficacy_change(cache.simulate(window))
+                changed |= np.any(change != 0, axis=1)
+            self._rows[key] = np.flatnonzero(changed)
+        return self._rows[key]
+
+    def cache(self, name: str, seed: int) -> WindowCache:
+        return self.caches.setdefault((name, seed), WindowCache(self.network))
+
+    def fly(self, name: str, index: int, memory, metabolism, columns: int,
+            reserve_z: float = 0.0) -> ColumnFly:
         seed = window_seed(self.seed, "fly", index)
-        fly = Fly(self.network, self.schedules[name], memory, metabolism, seed=seed)
-        fly.slow = FitSlowLayer(memory, metabolism, self.rtol, self.atol, reserve_z)
-        fly.cache = self.caches.setdefault((name, seed), WindowCache(self.network))
-        return fly
+        slow = ColumnSlowLayer(memory, metabolism, columns, self.rtol, self.atol, reserve_z)
+        return ColumnFly(self.network, self.schedules[name], memory, slow, self.rows(name, seed),
+                         seed, self.cache(name, seed))
 
-    def predict(self, changes: dict[str, dict[str, float]],
-                tolerances: tuple[float, float] | None = None) -> dict[str, ProtocolPrediction]:
-        """Predictions of every protocol for ``{"memory": {...}, "metabolism": {...}}``, with the
-        fit's solver tolerances or the given (rtol, atol)."""
+    def predict(self, changes: list[dict[str, dict[str, float]]],
+                tolerances: tuple[float, float] | None = None) -> list[dict[str, ProtocolPrediction]]:
+        """Predictions of every protocol for each of ``[{"memory": {...}, "metabolism": {...}}, ...]``
+        (walked together, one column each), with the fit's solver tolerances or (rtol, atol)."""
         if tolerances is not None:
             saved, (self.rtol, self.atol) = (self.rtol, self.atol), tolerances
             try:
                 return self.predict(changes)
             finally:
                 self.rtol, self.atol = saved
-        memory = self.memory_params.replace(**changes.get("memory", {}))
-        metabolism = self.metabolism(changes.get("metabolism", {}))
-        return {name: self.predict_protocol(name, memory, metabolism) for name in self.needs}
+        columns = column_changes(changes)
+        memory = self.memory_params.replace(**columns["memory"])
+        metabolism = self.metabolism(columns["metabolism"])
+        by_protocol = {name: self.predict_protocol(name, memory, metabolism, len(changes))
+                       for name in self.needs}
+        return [{name: prediction.column(i) for name, prediction in by_protocol.items()}
+                for i in range(len(changes))]
 
-    def predict_protocol(self, name, memory, metabolism) -> ProtocolPrediction:
+    def predict_protocol(self, name, memory, metabolism, columns: int) -> ProtocolPrediction:
         needs, schedule = self.needs[name], self.schedules[name]
         end = schedule.training_end
         pis, fluxes = [], []
         if needs.retention_times or needs.flux_times:
             for index in range(self.flies):
-                fly = self.fly(name, index, memory, metabolism)
+                fly = self.fly(name, index, memory, metabolism, columns)
                 absolute = np.array([end + t for t in needs.flux_times])
                 walk = fly.walk(np.sort(absolute), with_tests=True)
-                pis.append(2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1)
+                pis.append(2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1)   # (tests, k)
                 if needs.flux_times:
-                    samples = np.concatenate(walk.samples)
+                    samples = np.concatenate(walk.samples)                        # (times, n, k)
                     fluxes.append([_mp1_flux(metabolism, row[len(GLOBALS):]) for row in samples])
         times = sorted(set(needs.retention_times) | set(needs.flux_times))  # = schedule.tests
         prediction = ProtocolPrediction(
@@ -169,31 +151,29 @@ class ForwardModel:
             flux=dict(zip(sorted(needs.flux_times), np.mean(fluxes, axis=0))) if fluxes else {})
         if needs.survival:
             prediction.death_log_mean, prediction.death_log_sd = self.death_distribution(
-                name, memory, metabolism)
+                name, memory, metabolism, columns)
         return prediction
 
-    def death_distribution(self, name, memory, metabolism) -> tuple[float, float]:
-        """Mean and sd of log death time after starvation onset (delta method or sigma points)."""
+    def death_distribution(self, name, memory, metabolism, columns: int):
+        """Mean and sd of log death time after starvation onset per column (delta method or sigma
+        points)."""
         survival = self.schedules[name].survival
         points = SIGMA_POINTS if self.survival_points == 3 else SIGMA_POINTS[:1]
         logs = []
         for z in points:
-            sibling = self.fly(name, 0, memory, metabolism, z).survival_sibling()
-            sibling.slow = FitSlowLayer(memory, metabolism, self.rtol, self.atol, z)
-            death, censored = sibling.follow_survival()
-            since = survival.horizon if censored else max(death - survival.starve_from, 1.0)
-            logs.append(math.log(since))
+            sibling = self.fly(name, 0, memory, metabolism, columns, z).survival_sibling()
+            logs.append(log_survival(*sibling.follow_survival(), survival))
         if len(logs) == 1:
-            fed = metabolism.fed_steady_state
-            sigma = reserve_spread(metabolism, fed) / (1.0 - metabolism.params.death_reserve_fraction)
-            return logs[0], math.sqrt(sigma ** 2 + self.spread ** 2)
+            return logs[0], np.sqrt(sigma_log_death(metabolism) ** 2 + self.spread ** 2)
         logs = np.array(logs)
-        mean = float(np.dot(SIGMA_WEIGHTS, logs))
-        variance = float(np.dot(SIGMA_WEIGHTS, (logs - mean) ** 2))
-        return mean, math.sqrt(variance + self.spread ** 2)
+        mean = np.tensordot(SIGMA_WEIGHTS, logs, axes=1)
+        variance = np.tensordot(SIGMA_WEIGHTS, (logs - mean) ** 2, axes=1)
+        return mean, np.sqrt(variance + self.spread ** 2)
 
 
-def _mp1_flux(metabolism, state) -> float:
-    """Mean PDH flux [mol/s] over the compartments MP1 targets (where Placais et al. 2017 imaged)."""
+def _mp1_flux(metabolism, state) -> np.ndarray:
+    """Mean PDH flux [mol/s] over the compartments MP1 targets (where Placais et al. 2017 imaged),
+    per column of ``state`` (n, k)."""
     flux = metabolism.pyruvate_flux(state)
-    return float(np.sum(flux * metabolism.mp1_mask) / np.sum(metabolism.mp1_mask))
+    mask = metabolism.mp1_mask[:, None]
+    return np.sum(flux * mask, axis=0) / np.sum(mask)

@@ -45,14 +45,15 @@ def estimates_dataset(space, estimate, sd_x, start, log_posterior: dict) -> xr.D
 
 
 def trace_dataset(space, trace: list[tuple]) -> xr.Dataset:
-    """Every evaluation of the optimizer restarts in order: values (SI), log posterior, restart."""
+    """Every point the optimizer asked for, in order: values (SI), log posterior, stage."""
     values = np.array([space.from_x(x) for _, x, _ in trace]).reshape(len(trace), len(space.names))
     return xr.Dataset(
         {"value": (("evaluation", "parameter"), values, _attrs("SI", "parameter values")),
          "log_posterior": ("evaluation", np.array([v for _, _, v in trace], float),
                            _attrs("1", "log posterior of the values, up to a constant (-inf outside the bounds)")),
-         "restart": ("evaluation", np.array([r for r, _, _ in trace], np.int64),
-                     _attrs("1", "optimizer restart"))},
+         "stage": ("evaluation", np.array([r for r, _, _ in trace], np.int64),
+                   _attrs("1", "0: differential evolution; i >= 1: L-BFGS-B polish from the "
+                          "i-th best member"))},
         coords={"parameter": ("parameter", space.names)})
 
 

@@ -3,6 +3,7 @@ completely before any evaluation, and the log posterior of a parameter vector.""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import math
@@ -64,7 +65,19 @@ class FitProblem:
         if not path.is_file():
             raise InputError(found=f"no data file '{path}'", expected="a CSV file (see "
                              "data/lab/README.md)", **self.spec.where("data", index, "file"))
-        return read_table(path, item.kind)
+        table = read_table(path, item.kind)
+        return table if item.protocols is None else self._selected(table, item, index)
+
+    def _selected(self, table, item, index):
+        """The rows of the protocols the data set names (``protocols:``)."""
+        unknown = [name for name in item.protocols if name not in table.protocols]
+        if unknown or not item.protocols:
+            raise InputError(found=f"protocols {unknown or '[]'}", expected="protocols of the "
+                             f"table {table.path}: " + ", ".join(table.protocols),
+                             **self.spec.where("data", index, "protocols"))
+        columns = [c for c in ("protocol", "condition") if c in table.rows]
+        keep = table.rows[columns[0]].isin(item.protocols)
+        return dataclasses.replace(table, rows=table.rows[keep].reset_index(drop=True))
 
     def _schedules(self) -> dict:
         schedules = {}
@@ -158,24 +171,43 @@ class FitProblem:
 
     def evaluate(self, x) -> Evaluation:
         """Log posterior (log prior + log likelihood) and predictions at coordinates ``x``."""
-        theta = self.space.from_x(x)
-        prior = self.space.log_prior(theta)
-        if not math.isfinite(prior):
-            return Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
-        try:
-            predictions, loglik = self.log_likelihood(theta)
-        except SimulationError:
-            try:   # the fit's loose tolerances can overshoot a bound; retry as runs integrate
-                predictions, loglik = self.log_likelihood(theta, STRICT_TOLERANCES)
-            except SimulationError as error:   # e.g. a metabolism driven out of its valid range
-                logging.getLogger(__name__).info("evaluation failed at %s: %s", theta, error)
-                return Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
-        if not math.isfinite(loglik):
-            return Evaluation(-math.inf, predictions)
-        return Evaluation(prior + loglik, predictions)
+        return self.evaluate_batch([x])[0]
 
-    def log_likelihood(self, theta, tolerances=None) -> tuple[np.ndarray, float]:
-        predicted = self.forward.predict(self.space.changes(theta), tolerances)
+    def evaluate_batch(self, xs) -> list[Evaluation]:
+        """:meth:`evaluate` for several coordinate vectors, walked through the protocols together."""
+        thetas = [self.space.from_x(np.asarray(x, float)) for x in xs]
+        priors = [self.space.log_prior(theta) for theta in thetas]
+        failed = Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
+        out = [failed] * len(xs)
+        inside = [i for i, prior in enumerate(priors) if math.isfinite(prior)]
+        for i, scored in zip(inside, self._scores([thetas[i] for i in inside])):
+            if scored is not None:
+                predictions, loglik = scored
+                total = priors[i] + loglik if math.isfinite(loglik) else -math.inf
+                out[i] = Evaluation(total, predictions)
+        return out
+
+    def _scores(self, thetas, tolerances=None) -> list:
+        """(predictions, log likelihood) per theta, None where the model cannot be run. A batch
+        that fails is halved until the failing vectors are alone; a single vector is retried at run
+        tolerances (the fit's loose ones can overshoot a bound) before it counts as failed."""
+        if not thetas:
+            return []
+        try:
+            predicted = self.forward.predict([self.space.changes(t) for t in thetas], tolerances)
+            return [self.score(p) for p in predicted]
+        except SimulationError as error:
+            if len(thetas) > 1:        # isolate the failing vectors by halving the batch
+                half = len(thetas) // 2
+                return self._scores(thetas[:half], tolerances) + self._scores(thetas[half:],
+                                                                              tolerances)
+            if tolerances is None:
+                return self._scores(thetas, STRICT_TOLERANCES)
+            logging.getLogger(__name__).info("evaluation failed at %s: %s", thetas[0], error)
+            return [None]
+
+    def score(self, predicted: dict) -> tuple[np.ndarray, float]:
+        """Predictions of every data row and their log likelihood, from protocol predictions."""
         out, total = [], 0.0
         for item, table in zip(self.spec.file.data, self.tables):
             rows = table.rows

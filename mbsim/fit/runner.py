@@ -1,7 +1,8 @@
 """``run_fit``: a fit file in, a fit result tree out (point estimate, uncertainty, optional posterior).
 
-Steps: check everything (one InputError before any evaluation), optimizer restarts (Dask tasks),
-Hessian at the best point, optional emcee sampling, predictions at the estimate and at the start.
+Steps: check everything (one InputError before any evaluation), global search and local polishes
+(batches of evaluations, on Dask when asked), Hessian at the best point, optional emcee sampling,
+predictions at the estimate and at the start.
 Every evaluation is checkpointed in ``<output>.checkpoint/``; ``resume=True`` reuses them.
 """
 
@@ -24,7 +25,7 @@ from ..engine.run import git_commit
 from ..errors import InputError
 from . import output
 from .checkpoint import Checkpoint
-from .estimate import (covariance, evaluate_task, hessian_from, hessian_points, optimize_task,
+from .estimate import (BatchEvaluator, covariance, hessian_from, hessian_points, optimize,
                        value_log_posterior)
 from .executor import Executor
 from .problem import FitProblem, _PROBLEMS
@@ -48,28 +49,23 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
     _claim(folder, spec.sha256 + "\n" + spec.file.model.model_dump_json())
     resumed = len(Checkpoint(folder).load().memo)
     _PROBLEMS[f"{spec.path}\0{spec.text}"] = problem      # serial tasks use this very problem
-    settings = spec.file.optimizer
-    starts = space.random_starts(settings.restarts, np.random.default_rng(settings.seed))
-    tasks = [(spec.text, str(spec.path), i, x0, settings.max_evaluations, folder)
-             for i, x0 in enumerate(starts)]
+    start = space.to_x(space.start)
     with Executor(jobs, scheduler, env) as executor:
-        restarts = executor.map(optimize_task, tasks)
-        best = max(restarts, key=lambda r: r["log_posterior"])
-        main = Checkpoint(folder, "main").load()
-        sd_x, hessian_ok = _uncertainty(problem, executor, main, best["x"])
+        evaluator = BatchEvaluator(problem, executor, Checkpoint(folder).load())
+        best = optimize(problem, evaluator, spec.file.optimizer)
+        trace = list(evaluator.trace)
+        sd_x, hessian_ok = _uncertainty(problem, evaluator, best["x"])
         sampled = None
         if posterior:
-            sampled = run_sampler(problem, executor, main, best["x"], sd_x, spec.file.posterior)
-    at_estimate = main.get(best["x"]) or evaluate_task((spec.text, str(spec.path), best["x"]))
-    at_start = main.get(starts[0]) or evaluate_task((spec.text, str(spec.path), starts[0]))
-    trace = [(r["restart"], x, v) for r in restarts for x, v in r["trace"]]
-    evaluations = len(main.memo)
+            sampled = run_sampler(problem, evaluator, best["x"], sd_x, spec.file.posterior)
+        at_estimate, at_start = evaluator([best["x"], start])
+    evaluations = len(evaluator.checkpoint.memo)
     elapsed = time.perf_counter() - clock
     estimate = space.from_x(best["x"])
     groups = {"estimates": output.estimates_dataset(
                   space, estimate, sd_x, space.start,
                   {"log_posterior": best["log_posterior"],
-                   "log_posterior_start": value_log_posterior(space, starts[0], at_start),
+                   "log_posterior_start": value_log_posterior(space, start, at_start),
                    "uncertainty_from": "posterior" if sampled else "hessian",
                    "hessian_positive_definite": int(hessian_ok)}),
               "trace": output.trace_dataset(space, trace),
@@ -77,7 +73,7 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
                                                         at_estimate.predictions,
                                                         at_start.predictions)}
     if sampled is not None:
-        predictive = _posterior_predictive(main, sampled)
+        predictive = _posterior_predictive(evaluator.checkpoint, sampled)
         groups.update(output.posterior_groups(space, sampled, predictive, problem.observations))
         kept = np.apply_along_axis(space.from_x, 2, sampled["chain"][:, sampled["burn"]:])
         draws = kept.reshape(-1, kept.shape[-1])
@@ -89,27 +85,20 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
                                  estimates["upper_95"].attrs)
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
-                                 [r["message"] for r in restarts]))
+                                 best["messages"]))
     tree.attrs["evaluations_resumed"] = int(resumed)
     return tree
 
 
-def _uncertainty(problem, executor, checkpoint, x_best) -> tuple[np.ndarray, bool]:
+def _uncertainty(problem, evaluator, x_best) -> tuple[np.ndarray, bool]:
     """Standard deviations in x coordinates from the Hessian of the log posterior at ``x_best``."""
     bounds = np.array(problem.space.x_bounds())
     room = np.minimum(x_best - bounds[:, 0], bounds[:, 1] - x_best)
     step = np.maximum(np.minimum(0.01 * (bounds[:, 1] - bounds[:, 0]), 0.5 * room), 1e-6)
-    points = hessian_points(np.asarray(x_best, float), step)
-    missing = [x for x in points if checkpoint.get(x) is None]
-    spec = problem.spec
-    for x, evaluation in zip(missing, executor.map(
-            evaluate_task, [(spec.text, str(spec.path), x) for x in missing])):
-        checkpoint.add(x, evaluation)
-    checkpoint.save()
-    values = [value_log_posterior(problem.space, x, checkpoint.get(x)) for x in points]
-    if not all(math.isfinite(v) for v in values):
+    values = evaluator.values(hessian_points(np.asarray(x_best, float), step))
+    if not np.all(np.isfinite(values)):
         return np.full(len(x_best), np.nan), False
-    cov = covariance(hessian_from(values, step))
+    cov = covariance(hessian_from(list(values), step))
     return np.sqrt(np.diag(cov)), bool(np.all(np.isfinite(cov)))
 
 

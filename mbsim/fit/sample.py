@@ -1,33 +1,21 @@
-"""Posterior sampling with emcee's affine-invariant ensemble; each step's walkers are evaluated as
-one batch (on Dask when asked), finished evaluations are checkpointed, and convergence is judged by
-acceptance fraction, integrated autocorrelation time and split R-hat across walkers."""
+"""Posterior sampling with emcee's affine-invariant ensemble; each step's proposals are evaluated as
+one batch (:class:`~mbsim.fit.estimate.BatchEvaluator`: on Dask when asked, checkpointed), and
+convergence is judged by acceptance fraction, integrated autocorrelation time and split R-hat
+across walkers."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .checkpoint import key_of
-from .estimate import evaluate_task
-
 
 class BatchPool:
-    """The ``pool`` emcee maps walkers through: memoised evaluations, the rest on the executor."""
+    """The ``pool`` emcee maps walkers through: each step's proposals as one batch."""
 
-    def __init__(self, problem, executor, checkpoint):
-        self.problem, self.executor, self.checkpoint = problem, executor, checkpoint
-        self.evaluations = 0
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
 
     def map(self, _function, coordinates):
-        coordinates = [np.asarray(x, float) for x in coordinates]
-        missing = {key_of(x): x for x in coordinates if self.checkpoint.get(x) is None}
-        if missing:
-            spec = self.problem.spec
-            tasks = [(spec.text, str(spec.path), x) for x in missing.values()]
-            for x, evaluation in zip(missing.values(), self.executor.map(evaluate_task, tasks)):
-                self.checkpoint.add(x, evaluation)
-            self.checkpoint.save()
-            self.evaluations += len(missing)
-        return [self.checkpoint.get(x).log_posterior for x in coordinates]
+        return [e.log_posterior for e in self.evaluator(list(coordinates))]
 
 
 def initial_walkers(problem, x_center, sd_x, walkers: int, rng) -> np.ndarray:
@@ -39,12 +27,13 @@ def initial_walkers(problem, x_center, sd_x, walkers: int, rng) -> np.ndarray:
     return np.clip(ball, bounds[:, 0] + 1e-9 * width, bounds[:, 1] - 1e-9 * width)
 
 
-def run_sampler(problem, executor, checkpoint, x_center, sd_x, settings) -> dict:
+def run_sampler(problem, evaluator, x_center, sd_x, settings) -> dict:
     """Run emcee; returns chain (walker, step, param) in x coordinates, log posterior and diagnostics."""
     import emcee
     rng = np.random.default_rng(settings.seed)
     start = initial_walkers(problem, x_center, sd_x, settings.walkers, rng)
-    pool = BatchPool(problem, executor, checkpoint)
+    pool = BatchPool(evaluator)
+    before = evaluator.evaluations
     sampler = emcee.EnsembleSampler(settings.walkers, len(x_center), _unused, pool=pool)
     sampler.random_state = np.random.RandomState(settings.seed).get_state()
     sampler.run_mcmc(start, settings.steps, progress=False)
@@ -54,7 +43,7 @@ def run_sampler(problem, executor, checkpoint, x_center, sd_x, settings) -> dict
     return {"chain": chain, "log_posterior": log_posterior, "burn": settings.burn,
             "acceptance": sampler.acceptance_fraction,
             "autocorrelation_time": sampler.get_autocorr_time(tol=0, discard=settings.burn),
-            "rhat": split_rhat(kept), "evaluations": pool.evaluations}
+            "rhat": split_rhat(kept), "evaluations": evaluator.evaluations - before}
 
 
 def _unused(x):  # emcee needs a function; BatchPool evaluates through the fit problem instead

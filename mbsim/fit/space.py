@@ -168,12 +168,6 @@ class ParameterSpace:
             out[p.group][p.key] = float(v)
         return out
 
-    def random_starts(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """``count`` starts: the fit file's start, then uniform draws in x coordinates."""
-        bounds = np.array(self.x_bounds())
-        draws = rng.uniform(bounds[:, 0], bounds[:, 1], size=(max(count - 1, 0), len(bounds)))
-        return np.vstack([self.to_x(self.start)[None, :], draws])
-
 
 def apply_metabolism(params, changes: dict[str, float]):
     return dataclasses.replace(params, **changes) if changes else params

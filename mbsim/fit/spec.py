@@ -47,6 +47,7 @@ class DataSet(_Strict):
     file: str
     likelihood: Literal["gaussian", "binomial", "censored"] | None = None
     label: str | None = None
+    protocols: list[str] | None = None   # use only the rows of these protocols (default: all)
 
 
 class ModelSettings(_Strict):
@@ -61,6 +62,7 @@ class ModelSettings(_Strict):
     atol: float = Field(default=1e-6, gt=0, lt=1)   # times each variable's typical size
     survival_spread: float = Field(default=0.05, gt=0)   # extra log-sd of death times
     survival_points: Literal[1, 3] = 1                   # 1: delta method, 3: sigma points
+    batch_size: int = Field(default=32, ge=1)   # parameter vectors integrated together (one task)
 
 
 class Optimizer(_Strict):

@@ -176,6 +176,16 @@ class Metabolism:
         dy[lay.cause_block["basal"]] = (basal_use + (1.0 - coupled) * oxidative) * self.vk
         return dy
 
+    @property
+    def compartment_blocks(self) -> np.ndarray:
+        """(n_comp, 3) state indices of each compartment's KC pyruvate, ATP and PDH activation:
+        compartments interact only through hemolymph sugar, glia and the fly-wide drive, so these
+        are independent diagonal blocks of the Jacobian."""
+        lay = self.layout
+        return np.stack([np.arange(lay.pyruvate.start, lay.pyruvate.stop),
+                         np.arange(lay.atp.start, lay.atp.stop),
+                         np.arange(lay.pdh.start, lay.pdh.stop)], axis=1)
+
     @cached_property
     def jac_sparsity(self) -> np.ndarray:
         """(n, n) 0/1 pattern of the Jacobian for solve_ivp(method="BDF"/"Radau", jac_sparsity=...)."""
@@ -350,8 +360,10 @@ class Metabolism:
     def _integrate_columns(self, y0: np.ndarray, drive: Drive, duration: float) -> np.ndarray:
         """:meth:`_integrate` for batched parameters: the dynamic rows of every column together."""
         from ..engine.batch_bdf import BatchBDF
+        from ..engine.newton_matrices import ArrowNewton
         n = self.layout.n_dynamic
-        solver = BatchBDF(1e-8, 1e-10 * self.layout.scales[:n])
+        solver = BatchBDF(1e-8, 1e-10 * self.layout.scales[:n],
+                          newton_matrices=ArrowNewton(n, self.compartment_blocks))
         solution = solver.integrate(lambda t, y: self.derivatives(t, y, drive), 0.0, duration,
                                     y0[:n])
         out = y0.copy()

@@ -1,0 +1,69 @@
+"""Factorisation and solution of a batch of Newton matrices I - c J, one per column.
+
+Used by :class:`~mbsim.engine.batch_bdf.BatchBDF`. A Newton-matrix class has
+``factor(M (k, n, n)) -> factors`` and ``solve(factors, rhs (n, k)) -> (n, k)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DenseNewton:
+    """Newton matrices of any structure: factorised by inverting the (k, n, n) stack.
+
+    Measured for n = 60 on 2 cores (numpy 2.3, scipy 1.17), one factorisation and one solve:
+    k = 64: np.linalg.inv 4.1 ms + matmul solve 0.03 ms; batched scipy lu_factor 1.7 ms +
+    lu_solve 0.58 ms; loop of lu_factor 1.5 ms + loop of lu_solve 0.71 ms. k = 256: inv 16 ms +
+    0.16 ms; batched lu_factor 7.5 ms + lu_solve 2.2 ms. One factorisation serves about 15
+    solves (benchmarks/bench_batch_bdf.py: 83 factorisations, 1200 solves), so the whole run is
+    faster with the inverse: k = 16 / 64 / 256 took 0.22 / 0.59 / 2.2 s with it and
+    0.41 / 1.19 / 4.3 s with batched lu_factor/lu_solve.
+    """
+
+    def factor(self, matrices: np.ndarray):
+        return np.linalg.inv(matrices)
+
+    def solve(self, inverse: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """Solve the k systems for the right-hand sides rhs (n, k)."""
+        return np.matmul(inverse, rhs.T[:, :, None])[:, :, 0].T
+
+
+class ArrowNewton:
+    """Newton matrices whose variables form independent diagonal blocks coupled only through a
+    few border variables (an arrow-shaped Jacobian): factorised by the Schur complement, so the
+    cost grows with the number of blocks rather than with n^3. Entries between two different
+    blocks are ignored (they must be zero for an exact Newton matrix).
+
+    ``blocks``: (m, s) state indices of m blocks of s variables; every other index is border.
+    Operands of matrix products are made contiguous, so that every column is computed the same
+    way whatever the number of columns k.
+    """
+
+    def __init__(self, n: int, blocks):
+        self.blocks = np.asarray(blocks, dtype=int)
+        self.border = np.setdiff1d(np.arange(n), self.blocks.ravel())
+
+    def factor(self, M: np.ndarray):
+        B, b = self.blocks, self.border
+        border_rows = M[:, b]
+        Mbb = border_rows[:, :, b]                                           # (k, nb, nb)
+        MbB = np.ascontiguousarray(np.moveaxis(border_rows[:, :, B], 2, 1))  # (k, m, nb, s)
+        MBb = np.ascontiguousarray(M[:, B][..., b])                          # (k, m, s, nb)
+        inner = np.linalg.inv(M[:, B[:, :, None], B[:, None, :]])            # (k, m, s, s)
+        coupling = MbB @ inner                                               # (k, m, nb, s)
+        schur = Mbb - (coupling @ MBb).sum(axis=1)
+        return np.linalg.inv(schur), inner, coupling, MBb
+
+    def solve(self, factors, rhs: np.ndarray) -> np.ndarray:
+        """Solve the k systems for the right-hand sides rhs (n, k)."""
+        schur_inverse, inner, coupling, MBb = factors
+        B, b = self.blocks, self.border
+        r_inner = np.ascontiguousarray(np.transpose(rhs[B], (2, 0, 1))[..., None])  # (k, m, s, 1)
+        r_border = np.ascontiguousarray(rhs[b].T[..., None])                 # (k, nb, 1)
+        x_border = schur_inverse @ (r_border - (coupling @ r_inner).sum(axis=1))
+        x_inner = inner @ (r_inner - MBb @ x_border[:, None])                # (k, m, s, 1)
+        out = np.empty_like(rhs)
+        out[b] = x_border[..., 0].T
+        out[B] = np.transpose(x_inner[..., 0], (1, 2, 0))
+        return out

@@ -1,0 +1,83 @@
+"""A fit's batch walk (one column per parameter vector) against the engine's own fly, column by
+column, on the analytic stand-in network with the metabolism model."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from analytic_network import AnalyticNetwork
+from mbsim.engine.fly import Fly
+from mbsim.engine.memory import load_memory_params
+from mbsim.engine.windows import window_seed
+from mbsim.fit.forward import ForwardModel, ProtocolNeeds
+from mbsim.metabolism import Metabolism, load_metabolism_params
+from mbsim.protocol import load_protocol
+
+RETENTION, SURVIVAL = "aversive_spaced_10x", "survival_spaced_5x"
+TIMES = (3600.0, 86400.0, 4 * 86400.0)
+#: Three parameter vectors: the defaults, then changes of memory and metabolism parameters.
+VECTORS = [{"memory": {"tau_labile": 3600.0}, "metabolism": {"body_basal_demand": 4e-10,
+                                                             "pdh_time_constant": 600.0}},
+           {"memory": {"tau_labile": 7200.0}, "metabolism": {"body_basal_demand": 2e-10,
+                                                             "pdh_time_constant": 1800.0}},
+           {"memory": {"tau_labile": 1800.0}, "metabolism": {"body_basal_demand": 3e-10,
+                                                             "pdh_time_constant": 60.0}}]
+
+
+@pytest.fixture(scope="module")
+def setup():
+    network = AnalyticNetwork()
+    memory = load_memory_params()
+    metabolism = dataclasses.replace(load_metabolism_params(), reserve_variability_cv=0.0)
+    schedules = {name: load_protocol(name).schedule() for name in (RETENTION, SURVIVAL)}
+    needs = {RETENTION: ProtocolNeeds(retention_times=TIMES), SURVIVAL: ProtocolNeeds(survival=True)}
+    model = ForwardModel(network, schedules, needs, memory, metabolism, network.compartments,
+                         rtol=1e-7, atol=1e-10, survival_spread=0.0)
+    return network, memory, metabolism, model
+
+
+def engine_fly(setup, vector, name):
+    """The engine's fly (scipy solver, run tolerances) with the vector's parameters."""
+    network, memory, metabolism, model = setup
+    params = dataclasses.replace(metabolism, **vector["metabolism"])
+    return Fly(network, model.schedules[name], memory.replace(**vector["memory"]),
+               Metabolism(params, network.compartments), seed=window_seed(1, "fly", 0))
+
+
+def test_each_column_equals_the_engine_fly(setup):
+    """PI at every test and the death time of every column match the engine's fly with the same
+    parameters (the engine integrates at rtol 1e-6, the batch here at 1e-7)."""
+    model = setup[3]
+    predicted = model.predict(VECTORS)
+    pis = []
+    for vector, prediction in zip(VECTORS, predicted):
+        walk = engine_fly(setup, vector, RETENTION).walk(np.empty(0), with_tests=True)
+        expected = 2 * walk.p_avoid[:, 0] - 1
+        np.testing.assert_allclose([prediction[RETENTION].pi[t] for t in TIMES], expected,
+                                   atol=2e-3)
+        death, censored = engine_fly(setup, vector, SURVIVAL).survival_sibling().follow_survival()
+        survival = model.schedules[SURVIVAL].survival
+        assert not censored
+        assert prediction[SURVIVAL].death_log_mean == pytest.approx(
+            math.log(death - survival.starve_from), abs=2e-3)
+        pis.append(expected)
+    assert np.ptp(np.array(pis)[:, 0]) > 0.02          # the vectors give different memories
+
+
+def test_a_column_depends_on_its_batch_only_at_solver_tolerance(setup):
+    """A vector alone and inside a batch (which shares step sizes) agree to the solver's
+    tolerance; the same batch twice gives identical numbers."""
+    model = setup[3]
+    alone = model.predict(VECTORS[1:2])[0]
+    inside = model.predict(VECTORS)[1]
+    again = model.predict(VECTORS)[1]
+    for t in TIMES:
+        assert inside[RETENTION].pi[t] == pytest.approx(alone[RETENTION].pi[t], rel=1e-5)
+        assert again[RETENTION].pi[t] == inside[RETENTION].pi[t]
+    assert inside[SURVIVAL].death_log_mean == pytest.approx(alone[SURVIVAL].death_log_mean,
+                                                            rel=1e-6)
+    assert again[SURVIVAL].death_log_mean == inside[SURVIVAL].death_log_mean
