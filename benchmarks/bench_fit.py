@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     from mbsim.fit.checkpoint import Checkpoint
-    from mbsim.fit.estimate import BatchEvaluator
+    from mbsim.fit.estimate import BatchEvaluator, evaluate_batch_task
     from mbsim.fit.executor import Executor
     from mbsim.fit.problem import FitProblem
     from mbsim.fit.spec import parse_fit_text
@@ -56,7 +56,7 @@ def main() -> None:
     with Executor(args.jobs, env={"PYTHONPATH": str(ROOT / "tests")}) as executor:
         evaluator = BatchEvaluator(problem, executor, Checkpoint(None))
         started = time.perf_counter()
-        evaluator(batch(2 * max(executor.workers, 1)))          # warm every worker
+        executor.everywhere(evaluate_batch_task, (text, str(path), batch(2)))  # warm workers
         warm = time.perf_counter() - started
         started = time.perf_counter()
         values = np.concatenate([evaluator.values(batch(args.batch))

@@ -248,7 +248,7 @@ class _Run:
     def factor(self, c: float, J: np.ndarray) -> np.ndarray:
         self.factorizations += 1
         try:
-            return self.solver.newton_matrices.factor(np.eye(self.n) - c * J)
+            return self.solver.newton_matrices.factor(c, J)
         except np.linalg.LinAlgError as exc:
             raise SimulationError(f"singular Newton matrix at {_at(self.t)}: {exc}") from exc
 

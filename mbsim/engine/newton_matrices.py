@@ -1,7 +1,8 @@
 """Factorisation and solution of a batch of Newton matrices I - c J, one per column.
 
 Used by :class:`~mbsim.engine.batch_bdf.BatchBDF`. A Newton-matrix class has
-``factor(M (k, n, n)) -> factors`` and ``solve(factors, rhs (n, k)) -> (n, k)``.
+``factor(c, J (k, n, n)) -> factors`` of the matrices I - c J and
+``solve(factors, rhs (n, k)) -> (n, k)``.
 """
 
 from __future__ import annotations
@@ -21,19 +22,37 @@ class DenseNewton:
     0.41 / 1.19 / 4.3 s with batched lu_factor/lu_solve.
     """
 
-    def factor(self, matrices: np.ndarray):
-        return np.linalg.inv(matrices)
+    def factor(self, c: float, J: np.ndarray):
+        return np.linalg.inv(np.eye(J.shape[-1]) - c * J)
 
     def solve(self, inverse: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """Solve the k systems for the right-hand sides rhs (n, k)."""
         return np.matmul(inverse, rhs.T[:, :, None])[:, :, 0].T
 
 
+def small_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverses of a stack (..., s, s) of small matrices: closed form (adjugate) for s = 3, which
+    avoids one LAPACK call per matrix; numpy otherwise."""
+    if a.shape[-1] != 3:
+        return np.linalg.inv(a)
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = (
+        [a[..., i, j] for j in range(3)] for i in range(3))
+    cofactors = np.stack([
+        np.stack([a11 * a22 - a12 * a21, a02 * a21 - a01 * a22, a01 * a12 - a02 * a11], -1),
+        np.stack([a12 * a20 - a10 * a22, a00 * a22 - a02 * a20, a02 * a10 - a00 * a12], -1),
+        np.stack([a10 * a21 - a11 * a20, a01 * a20 - a00 * a21, a00 * a11 - a01 * a10], -1)], -2)
+    determinant = a00 * cofactors[..., 0, 0] + a01 * cofactors[..., 1, 0] + a02 * cofactors[..., 2, 0]
+    if not np.all(np.isfinite(determinant)) or np.any(determinant == 0):
+        raise np.linalg.LinAlgError("singular block")
+    return cofactors / determinant[..., None, None]
+
+
 class ArrowNewton:
     """Newton matrices whose variables form independent diagonal blocks coupled only through a
-    few border variables (an arrow-shaped Jacobian): factorised by the Schur complement, so the
-    cost grows with the number of blocks rather than with n^3. Entries between two different
-    blocks are ignored (they must be zero for an exact Newton matrix).
+    few border variables (an arrow-shaped Jacobian): factorised by the Schur complement of the
+    block-diagonal part, so the cost grows with the number of blocks rather than with n^3. The
+    blocks of J are extracted once per Jacobian (a Jacobian serves many factorisations). Entries
+    between two different blocks are ignored (they must be zero for an exact Newton matrix).
 
     ``blocks``: (m, s) state indices of m blocks of s variables; every other index is border.
     Operands of matrix products are made contiguous, so that every column is computed the same
@@ -43,16 +62,26 @@ class ArrowNewton:
     def __init__(self, n: int, blocks):
         self.blocks = np.asarray(blocks, dtype=int)
         self.border = np.setdiff1d(np.arange(n), self.blocks.ravel())
+        self._pieces: tuple = (None, None)
 
-    def factor(self, M: np.ndarray):
-        B, b = self.blocks, self.border
-        border_rows = M[:, b]
-        Mbb = border_rows[:, :, b]                                           # (k, nb, nb)
-        MbB = np.ascontiguousarray(np.moveaxis(border_rows[:, :, B], 2, 1))  # (k, m, nb, s)
-        MBb = np.ascontiguousarray(M[:, B][..., b])                          # (k, m, s, nb)
-        inner = np.linalg.inv(M[:, B[:, :, None], B[:, None, :]])            # (k, m, s, s)
-        coupling = MbB @ inner                                               # (k, m, nb, s)
-        schur = Mbb - (coupling @ MBb).sum(axis=1)
+    def pieces(self, J: np.ndarray) -> tuple:
+        """(J_bb, J_bB, J_Bb, J_BB) of a Jacobian: border-border, border-block, block-border and
+        the diagonal blocks."""
+        if self._pieces[0] is not J:
+            B, b = self.blocks, self.border
+            border_rows = J[:, b]
+            self._pieces = (J, (border_rows[:, :, b],
+                                np.ascontiguousarray(np.moveaxis(border_rows[:, :, B], 2, 1)),
+                                np.ascontiguousarray(J[:, B][..., b]),
+                                J[:, B[:, :, None], B[:, None, :]]))
+        return self._pieces[1]
+
+    def factor(self, c: float, J: np.ndarray):
+        Jbb, JbB, JBb, JBB = self.pieces(J)
+        inner = small_inverse(np.eye(JBB.shape[-1]) - c * JBB)              # (k, m, s, s)
+        MBb = -c * JBb                                                       # (k, m, s, nb)
+        coupling = (-c * JbB) @ inner                                        # (k, m, nb, s)
+        schur = np.eye(len(self.border)) - c * Jbb - (coupling @ MBb).sum(axis=1)
         return np.linalg.inv(schur), inner, coupling, MBb
 
     def solve(self, factors, rhs: np.ndarray) -> np.ndarray:
