@@ -22,7 +22,8 @@ def m_alpha(change: np.ndarray, alpha: float) -> np.ndarray:
     magnitude = np.abs(change)
     if alpha == 0:
         return (magnitude > UPDATE_THRESHOLD).sum(axis=0).astype(float)
-    return (np.where(magnitude > UPDATE_THRESHOLD, magnitude, 0.0) ** alpha).sum(axis=0)
+    counted = np.where(magnitude > UPDATE_THRESHOLD, magnitude, 0.0)
+    return (np.sqrt(counted) if alpha == 0.5 else counted ** alpha).sum(axis=0)
 
 
 @dataclass
@@ -73,6 +74,20 @@ class PlasticityLedger:
     def window_costs(self, received: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """M_alpha per compartment of one window's labile and ARM changes (for the ATP debit)."""
         return {phase: m_alpha(received[phase], self.alpha) for phase in ("labile", "ARM")}
+
+
+class WindowCostLedger(PlasticityLedger):
+    """A ledger that only prices each window's plastic change for the metabolism's ATP debit and
+    keeps no M0/M1/M_alpha totals (fits, which predict memory and survival, not the ledger)."""
+
+    def add_window(self, received, memory) -> None:
+        """Nothing to count."""
+
+    def add_consolidation(self, memory, coefficients) -> None:
+        """Nothing to count."""
+
+    def close(self, memory) -> None:
+        """Nothing to count."""
 
 
 def window_activity(result, network, plasticity: dict[str, np.ndarray]):

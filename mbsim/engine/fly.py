@@ -80,6 +80,7 @@ class Fly:
 
     record_weights = True
     columns: int | None = None
+    ledger_class = PlasticityLedger
 
     def __init__(self, network, schedule, memory_params, metabolism=None, seed: int = 0,
                  alpha: float = 0.5, record_raster: bool = False):
@@ -148,8 +149,8 @@ class Fly:
         walk = Walk(memory=self.naive_memory(),
                     cs_plus_kcs=np.zeros(self.network.n_kc, dtype=bool),
                     y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
-                    ledger=PlasticityLedger.empty(self.network.compartments, self.alpha,
-                                                  self.columns),
+                    ledger=self.ledger_class.empty(self.network.compartments, self.alpha,
+                                                   self.columns),
                     p_avoid=np.full((len(s.tests), len(TEST_PHASES)) + columns, np.nan))
         walk.y_start = walk.y.copy()
         starts = {round(t.start, 9) for t in s.trials}

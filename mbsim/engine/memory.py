@@ -136,15 +136,14 @@ class SynapticMemory:
         """Cold-shock anesthesia erases the anesthesia-sensitive (labile) store."""
         self.labile[:] = 0.0
 
-    def advance(self, coefficients: Coefficients, params: ParameterSet) -> np.ndarray:
-        """Carry the stores across an interval; returns the LTM consolidated per synapse (>= 0 abs)."""
+    def advance(self, coefficients: Coefficients, params: ParameterSet) -> None:
+        """Carry the stores across an interval (in place)."""
         duration = coefficients.duration
-        consolidated = self.tag * coefficients.captured
         self.labile *= np.exp(-duration / params["tau_labile"])
         self.arm *= coefficients.arm
-        self.ltm = self.ltm * np.exp(-duration / params["tau_ltm"]) + self.tag * coefficients.capture
+        self.ltm *= np.exp(-duration / params["tau_ltm"])
+        self.ltm += self.tag * coefficients.capture
         self.tag *= coefficients.tag
-        return consolidated
 
     def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
         """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses: (n_comp, 4)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.batch_bdf import BatchBDF
+from ..engine.energy import WindowCostLedger
 from ..engine.newton_matrices import ArrowNewton
 from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES, Coefficients, SynapticMemory
@@ -140,12 +141,14 @@ class ColumnSlowLayer(SlowLayer):
 
 
 class ColumnFly(Fly):
-    """A fly whose state carries one column per parameter vector (no weight samples, no ledger use).
+    """A fly whose state carries one column per parameter vector (no weight samples, no M_alpha
+    totals).
 
     ``rows``: the KCs whose synapses training changes (the memory keeps only those); ``test``
     reads the total memory only (the phases alone are not needed by fits)."""
 
     record_weights = False
+    ledger_class = WindowCostLedger
 
     def __init__(self, network, schedule, memory_params, slow: ColumnSlowLayer, rows, seed: int,
                  cache):

@@ -84,7 +84,7 @@ def optimize(problem, evaluator: BatchEvaluator, settings) -> dict:
     space = problem.space
     bounds = np.array(space.x_bounds())
     n = len(bounds)
-    population = max(8, 4 * n)
+    population = settings.population or max(8, 4 * n)
     generations = max(2, (settings.max_evaluations // 2) // population - 1)
 
     def energies(columns):          # columns: (n, S), one batch per generation

@@ -66,8 +66,9 @@ class ModelSettings(_Strict):
 
 
 class Optimizer(_Strict):
-    restarts: int = Field(default=4, ge=1)
+    restarts: int = Field(default=4, ge=1)              # local polishes after the global search
     max_evaluations: int = Field(default=300, ge=1)
+    population: int | None = Field(default=None, ge=5)  # global search; default max(8, 4 n)
     seed: int = 0
 
 

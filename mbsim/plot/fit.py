@@ -48,8 +48,10 @@ def plot_dataset(rows: xr.Dataset, label: str, ax) -> None:
         ax.errorbar(x, rows["observed"].values[pick][order],
                     yerr=None if np.all(np.isnan(sem)) else sem, fmt="o", color=color,
                     label=f"{protocol} data")
-        ax.plot(x, rows["predicted_start"].values[pick][order], ":", color=color, label="before fit")
-        ax.plot(x, rows["predicted"].values[pick][order], "-", color=color, label="fit")
+        ax.plot(x, rows["predicted_start"].values[pick][order], ":x", color=color, markersize=5,
+                label="before fit")                      # markers: a single row is visible too
+        ax.plot(x, rows["predicted"].values[pick][order], "-s", color=color, markersize=4,
+                fillstyle="none", label="fit")
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("time after training [h]" if not kind.startswith("survival")
                   else "time after starvation onset [h]")
