@@ -5,16 +5,19 @@ parameter vectors of a batch walk the protocols together, :mod:`.columns`), one 
 and memoised in the fit's checkpoint. The optimizer is built for batches: a global search by
 differential evolution (Storn & Price 1997; one generation = one batch) followed by L-BFGS-B
 polishes from the best distinct members of the final population, with central-difference gradients
-(one batch of 2n + 1 points per gradient). The uncertainty comes from a finite-difference Hessian of
+(one batch of 2n + 1 points per gradient; with several workers the polishes run side by side). The uncertainty comes from a finite-difference Hessian of
 the log posterior in the fit coordinates at the best point (one batch).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.optimize import differential_evolution, minimize
+from scipy.stats import qmc
 
 from .checkpoint import key_of
 from .problem import problem_for
@@ -51,25 +54,29 @@ class BatchEvaluator:
         self.problem, self.executor, self.checkpoint = problem, executor, checkpoint
         self.trace: list[tuple[int, np.ndarray, float]] = []
         self.evaluations = 0
+        self._lock = threading.Lock()     # callers may evaluate from several threads
 
     def __call__(self, xs, stage: int | None = None) -> list:
         """The Evaluation of every coordinate vector in ``xs`` (in order)."""
         xs = [np.asarray(x, float) for x in xs]
-        missing = list({key_of(x): x for x in xs if self.checkpoint.get(x) is None}.values())
+        with self._lock:
+            missing = list({key_of(x): x for x in xs if self.checkpoint.get(x) is None}.values())
         if missing:
             spec = self.problem.spec
             size = self.problem.settings.batch_size
             chunks = np.array_split(np.array(missing), math.ceil(len(missing) / size))
             results = self.executor.map(evaluate_batch_task,
                                         [(spec.text, str(spec.path), chunk) for chunk in chunks])
-            for x, evaluation in zip(missing, (e for chunk in results for e in chunk)):
-                self.checkpoint.add(x, evaluation)
-            self.checkpoint.save()
-            self.evaluations += len(missing)
-        found = [self.checkpoint.get(x) for x in xs]
-        if stage is not None:
-            self.trace += [(stage, x, value_log_posterior(self.problem.space, x, e))
-                           for x, e in zip(xs, found)]
+            with self._lock:
+                for x, evaluation in zip(missing, (e for chunk in results for e in chunk)):
+                    self.checkpoint.add(x, evaluation)
+                self.checkpoint.save()
+                self.evaluations += len(missing)
+        with self._lock:
+            found = [self.checkpoint.get(x) for x in xs]
+            if stage is not None:
+                self.trace += [(stage, x, value_log_posterior(self.problem.space, x, e))
+                               for x, e in zip(xs, found)]
         return found
 
     def values(self, xs, stage: int | None = None) -> np.ndarray:
@@ -90,20 +97,29 @@ def optimize(problem, evaluator: BatchEvaluator, settings) -> dict:
     def energies(columns):          # columns: (n, S), one batch per generation
         values = evaluator.values(columns.T, stage=0)
         return np.where(np.isfinite(values), -values, WORST)
+    unit = qmc.LatinHypercube(d=n, seed=settings.seed).random(population)
     search = differential_evolution(
-        energies, bounds, popsize=math.ceil(population / n), maxiter=generations,
-        seed=settings.seed, polish=False, vectorized=True, updating="deferred",
-        x0=space.to_x(space.start), init="latinhypercube", tol=1e-3)
+        energies, bounds, maxiter=generations, seed=settings.seed, polish=False, vectorized=True,
+        updating="deferred", x0=space.to_x(space.start), tol=1e-3,
+        init=bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0]))
     messages = [f"differential evolution: {search.message}"]
     order = np.argsort(search.population_energies, kind="stable")
     starts = _distinct([search.population[i] for i in order], settings.restarts)
     per_start = max(1, (settings.max_evaluations - len(evaluator.trace))
                     // (max(len(starts), 1) * (2 * n + 1)))
-    for stage, x0 in enumerate(starts, start=1):
-        result = minimize(_value_and_gradient(evaluator, bounds, stage), x0, jac=True,
-                          method="L-BFGS-B", bounds=bounds,
-                          options={"maxfun": per_start, "ftol": 1e-9, "gtol": 1e-5})
-        messages.append(f"L-BFGS-B from member {stage}: {result.message}")
+
+    def polish(stage):
+        return minimize(_value_and_gradient(evaluator, bounds, stage), starts[stage - 1],
+                        jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxfun": per_start, "ftol": 1e-9, "gtol": 1e-5})
+    stages = range(1, len(starts) + 1)
+    if evaluator.executor.workers > 1:      # polishes side by side, their batches on the workers
+        with ThreadPoolExecutor(len(starts)) as pool:
+            results = list(pool.map(polish, stages))
+    else:
+        results = [polish(stage) for stage in stages]
+    messages += [f"L-BFGS-B from member {i}: {r.message}" for i, r in zip(stages, results)]
+    evaluator.trace.sort(key=lambda item: item[0])   # stable: each stage in its own order
     best = max(evaluator.trace, key=lambda item: item[2])
     return {"x": best[1], "log_posterior": float(best[2]), "messages": messages}
 
