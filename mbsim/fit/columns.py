@@ -15,9 +15,9 @@ import numpy as np
 
 from ..engine.batch_bdf import BatchBDF
 from ..engine.energy import WindowCostLedger
-from ..engine.newton_matrices import ArrowNewton
 from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES, Coefficients, SynapticMemory
+from ..engine.newton_matrices import ArrowNewton
 from ..engine.slow import (ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG, Conditions,
                            SlowLayer)
 from ..engine.windows import test_window
