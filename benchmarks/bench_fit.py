@@ -2,7 +2,7 @@
 vectors through :class:`~mbsim.fit.estimate.BatchEvaluator`, split over Dask workers.
 
     .venv/bin/python benchmarks/bench_fit.py [FIT] [--stand-in] [--batch 64] [--batches 3]
-                                             [--jobs 2] [--spread local|global]
+                                             [--jobs 2] [--spread local|global] [--batch-size N]
 
 FIT defaults to data/fits/metabolic_spaced.yaml (five metabolic parameters, one retention curve
 and one survival curve). ``--stand-in`` runs on the analytic test network (same slow layer and
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--spread", choices=("local", "global"), default="local")
+    parser.add_argument("--batch-size", type=int, help="vectors per task (default: the fit file's)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     from mbsim.fit.checkpoint import Checkpoint
@@ -44,6 +45,8 @@ def main() -> None:
     if args.stand_in:
         text = text.replace("network: default", 'network: "analytic_network:AnalyticNetwork"')
     problem = FitProblem(parse_fit_text(text, str(path)))
+    if args.batch_size:
+        problem.settings = problem.settings.model_copy(update={"batch_size": args.batch_size})
     space, rng = problem.space, np.random.default_rng(0)
     x0 = space.to_x(space.start)
     bounds = np.array(space.x_bounds())

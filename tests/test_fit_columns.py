@@ -81,3 +81,20 @@ def test_a_column_depends_on_its_batch_only_at_solver_tolerance(setup):
     assert inside[SURVIVAL].death_log_mean == pytest.approx(alone[SURVIVAL].death_log_mean,
                                                             rel=1e-6)
     assert again[SURVIVAL].death_log_mean == inside[SURVIVAL].death_log_mean
+
+
+def test_batched_fed_steady_states_equal_the_scalar_ones(setup):
+    """Fed steady states searched for a batch of parameter vectors (from a nearby reference state)
+    equal those of one metabolism per vector."""
+    network, _, metabolism, _ = setup
+    demands = np.array([1e-10, 3e-10, 6e-10])
+    reference = Metabolism(metabolism, network.compartments).fed_steady_state
+    batch = Metabolism(dataclasses.replace(metabolism, body_basal_demand=demands),
+                       network.compartments, steady_guess=reference)
+    n = batch.layout.n_dynamic
+    for i, demand in enumerate(demands):
+        alone = Metabolism(dataclasses.replace(metabolism, body_basal_demand=float(demand)),
+                           network.compartments).fed_steady_state
+        np.testing.assert_allclose(batch.fed_steady_state[:n, i], alone[:n], rtol=1e-5,
+                                   atol=1e-8 * batch.layout.scales.max())
+    assert np.ptp(batch.fed_steady_state[0]) > 0.05 * reference[0]   # the reserves differ

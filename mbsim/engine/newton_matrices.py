@@ -78,20 +78,24 @@ class ArrowNewton:
 
     def factor(self, c: float, J: np.ndarray):
         Jbb, JbB, JBb, JBB = self.pieces(J)
-        inner = small_inverse(np.eye(JBB.shape[-1]) - c * JBB)              # (k, m, s, s)
+        k, m, s, nb = JBB.shape[0], JBB.shape[1], JBB.shape[2], len(self.border)
+        inner = small_inverse(np.eye(s) - c * JBB)                          # (k, m, s, s)
         MBb = -c * JBb                                                       # (k, m, s, nb)
         coupling = (-c * JbB) @ inner                                        # (k, m, nb, s)
-        schur = np.eye(len(self.border)) - c * Jbb - (coupling @ MBb).sum(axis=1)
-        return np.linalg.inv(schur), inner, coupling, MBb
+        schur = np.eye(nb) - c * Jbb - (coupling @ MBb).sum(axis=1)
+        flat_coupling = np.ascontiguousarray(coupling.transpose(0, 2, 1, 3)).reshape(k, nb, m * s)
+        return np.linalg.inv(schur), inner, flat_coupling, MBb.reshape(k, m * s, nb)
 
     def solve(self, factors, rhs: np.ndarray) -> np.ndarray:
         """Solve the k systems for the right-hand sides rhs (n, k)."""
         schur_inverse, inner, coupling, MBb = factors
         B, b = self.blocks, self.border
-        r_inner = np.ascontiguousarray(np.transpose(rhs[B], (2, 0, 1))[..., None])  # (k, m, s, 1)
+        k, m, s = inner.shape[:3]
+        r_inner = np.ascontiguousarray(np.transpose(rhs[B], (2, 0, 1))).reshape(k, m * s, 1)
         r_border = np.ascontiguousarray(rhs[b].T[..., None])                 # (k, nb, 1)
-        x_border = schur_inverse @ (r_border - (coupling @ r_inner).sum(axis=1))
-        x_inner = inner @ (r_inner - MBb @ x_border[:, None])                # (k, m, s, 1)
+        x_border = schur_inverse @ (r_border - coupling @ r_inner)           # (k, nb, 1)
+        y_inner = (r_inner - MBb @ x_border).reshape(k, m, s, 1)
+        x_inner = inner @ y_inner                                            # (k, m, s, 1)
         out = np.empty_like(rhs)
         out[b] = x_border[..., 0].T
         out[B] = np.transpose(x_inner[..., 0], (1, 2, 0))

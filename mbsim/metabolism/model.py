@@ -362,7 +362,7 @@ class Metabolism:
         from ..engine.batch_bdf import BatchBDF
         from ..engine.newton_matrices import ArrowNewton
         n = self.layout.n_dynamic
-        solver = BatchBDF(1e-8, 1e-10 * self.layout.scales[:n],
+        solver = BatchBDF(1e-6, 1e-9 * self.layout.scales[:n],
                           newton_matrices=ArrowNewton(n, self.compartment_blocks))
         solution = solver.integrate(lambda t, y: self.derivatives(t, y, drive), 0.0, duration,
                                     y0[:n])
