@@ -42,8 +42,14 @@ def run_sampler(problem, evaluator, x_center, sd_x, settings) -> dict:
     kept = chain[:, settings.burn:]
     return {"chain": chain, "log_posterior": log_posterior, "burn": settings.burn,
             "acceptance": sampler.acceptance_fraction,
-            "autocorrelation_time": sampler.get_autocorr_time(tol=0, discard=settings.burn),
+            "autocorrelation_time": _autocorrelation_time(sampler, settings.burn),
             "rhat": split_rhat(kept), "evaluations": evaluator.evaluations - before}
+
+
+def _autocorrelation_time(sampler, burn: int) -> np.ndarray:
+    """emcee's integrated autocorrelation time per parameter (NaN where a chain never moved)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sampler.get_autocorr_time(tol=0, discard=burn)
 
 
 def _unused(x):  # emcee needs a function; BatchPool evaluates through the fit problem instead
