@@ -79,7 +79,8 @@ class Fly:
     """
 
     record_weights = True
-    columns: int | None = None
+    columns: int | None = None       # state columns (None: one fly, plain arrays)
+    rows: np.ndarray | None = None   # KCs the memory keeps (None: all)
     ledger_class = PlasticityLedger
 
     def __init__(self, network, schedule, memory_params, metabolism=None, seed: int = 0,
@@ -146,7 +147,8 @@ class Fly:
         s, p = self.schedule, self.params
         points = self.breakpoints()
         columns = (self.columns,) if self.columns else ()
-        walk = Walk(memory=self.naive_memory(),
+        walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask, self.columns,
+                                                self.rows),
                     cs_plus_kcs=np.zeros(self.network.n_kc, dtype=bool),
                     y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
                     ledger=self.ledger_class.empty(self.network.compartments, self.alpha,
@@ -174,9 +176,6 @@ class Fly:
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
-
-    def naive_memory(self) -> SynapticMemory:
-        return SynapticMemory.naive(self.network.kc_compartment_mask)
 
     def mp1_episode(self, walk: "Walk", t: float) -> float:
         """Amplitude of the MP1 episode after a trial ending at ``t``: weaker after recent trials."""

@@ -16,7 +16,7 @@ import numpy as np
 from ..engine.batch_bdf import BatchBDF
 from ..engine.energy import WindowCostLedger
 from ..engine.fly import TEST_PHASES, Fly
-from ..engine.memory import PHASES, Coefficients, SynapticMemory
+from ..engine.memory import PHASES, Coefficients
 from ..engine.newton_matrices import ArrowNewton
 from ..engine.slow import (ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG, Conditions,
                            SlowLayer)
@@ -154,9 +154,6 @@ class ColumnFly(Fly):
                  cache):
         super().__init__(network, schedule, memory_params, None, seed=seed)
         self.slow, self.columns, self.rows, self.cache = slow, slow.columns, rows, cache
-
-    def naive_memory(self) -> SynapticMemory:
-        return SynapticMemory.naive(self.network.kc_compartment_mask, self.columns, self.rows)
 
     def test(self, t, walk) -> np.ndarray:
         s = self.schedule

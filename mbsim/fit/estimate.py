@@ -1,12 +1,13 @@
 """Point estimate and its uncertainty.
 
 Every evaluation goes through a :class:`BatchEvaluator`: coordinates are evaluated in batches (all
-parameter vectors of a batch walk the protocols together, :mod:`.columns`), one chunk per worker,
-and memoised in the fit's checkpoint. The optimizer is built for batches: a global search by
-differential evolution (Storn & Price 1997; one generation = one batch) followed by L-BFGS-B
-polishes from the best distinct members of the final population, with central-difference gradients
-(one batch of 2n + 1 points per gradient; with several workers the polishes run side by side). The uncertainty comes from a finite-difference Hessian of
-the log posterior in the fit coordinates at the best point (one batch).
+parameter vectors of a chunk walk the protocols together, :mod:`.columns`) and memoised in the
+fit's checkpoint. The optimizer is built for batches: a global search by differential evolution
+(Storn & Price 1997; one generation = one batch) followed by L-BFGS-B polishes from the best
+distinct members of the final population, with central-difference gradients (one batch of 2n + 1
+points per gradient; with several workers the polishes run side by side). The uncertainty comes
+from a finite-difference Hessian of the log posterior in the fit coordinates at the best point
+(one batch).
 """
 
 from __future__ import annotations

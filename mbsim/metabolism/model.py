@@ -316,17 +316,17 @@ class Metabolism:
         """State of a fly fed long enough for reserves to settle (ledger at zero)."""
         shape = (self.layout.size,) + ((self.batch_size,) if self.batch_size else ())
         if self.steady_guess is not None:    # e.g. the steady state of nearby parameters
-            y0 = np.array(np.broadcast_to(np.reshape(self.steady_guess, (-1,) + (1,) * (len(shape) - 1)),
-                                          shape))
-            return self.zero_ledger(self._integrate(y0, _FED_BASELINE, _STEADY_DURATION))
-        y0 = np.zeros(shape)
-        y0[0] = 0.8 * self.rate_nmol["glycogen_capacity"]
-        y0[1] = 0.8 * self.rate_nmol["lipid_capacity"]
-        y0[2] = self.k_of["feeding_half_inhibition"]
-        y0[3] = 1.0
-        y0[self.layout.pyruvate] = 0.1
-        y0[self.layout.atp] = 0.8 * self.k_of["kc_adenine_total"]
-        y0[self.layout.pdh] = 0.5
+            guess = np.reshape(self.steady_guess, (-1,) + (1,) * (len(shape) - 1))
+            y0 = np.array(np.broadcast_to(guess, shape))
+        else:
+            y0 = np.zeros(shape)
+            y0[0] = 0.8 * self.rate_nmol["glycogen_capacity"]
+            y0[1] = 0.8 * self.rate_nmol["lipid_capacity"]
+            y0[2] = self.k_of["feeding_half_inhibition"]
+            y0[3] = 1.0
+            y0[self.layout.pyruvate] = 0.1
+            y0[self.layout.atp] = 0.8 * self.k_of["kc_adenine_total"]
+            y0[self.layout.pdh] = 0.5
         y = self._integrate(y0, _FED_BASELINE, _STEADY_DURATION)
         return self.zero_ledger(y)
 
