@@ -62,6 +62,15 @@ def consolidation_level(signal, params: ParameterSet):
     return signal**n / (signal**n + theta**n)
 
 
+def consolidation_slope(signal, params: ParameterSet):
+    """d P / d signal of :func:`consolidation_level` (0 for a signal <= 0)."""
+    n, theta = params["consolidation_hill"], params["consolidation_threshold"]
+    s = np.maximum(signal, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = n * s ** (n - 1) * theta**n / (s**n + theta**n) ** 2
+    return np.where(s > 0, slope, 0.0)
+
+
 @dataclass
 class Coefficients:
     """Fly-wide factors that carry each store across one interval of length ``duration``."""

@@ -25,7 +25,7 @@ from scipy.integrate import solve_ivp
 
 from ..errors import SimulationError
 from ..parameters import ParameterSet
-from .memory import Coefficients, consolidation_level
+from .memory import Coefficients, consolidation_level, consolidation_slope
 
 GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
            "capture_coefficient", "captured")
@@ -111,12 +111,64 @@ class SlowLayer:
                                                             self.drive(y, conditions))
         return dy
 
+    def jacobian(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
+        """(k, n, n) d(dy/dt)/dy for y (n, k) holding the fly-wide rows and, with a metabolism,
+        its dynamic rows only (no ledger counters; :mod:`mbsim.metabolism.jacobian`)."""
+        p, columns = self.params, y.shape[1]
+        P, P_slope = self.consolidation(y, conditions), self._consolidation_slope(y, conditions)
+        mp1_on = (y[MP1] > 0).astype(float)
+        J = np.zeros((columns, len(y), len(y)))
+        tau_mp1 = p["tau_mp1"] if conditions.mp1_forcing is None else p["tau_forcing"]
+        J[:, MP1, MP1] = -1.0 / tau_mp1
+        J[:, SIGNAL, SIGNAL] = -1.0 / p["tau_consolidation_decay"]
+        J[:, ARM, ARM] = -(1.0 / p["tau_arm"] + p["arm_erasure_rate"] * P)
+        J[:, ARM, SIGNAL] = -y[ARM] * p["arm_erasure_rate"] * P_slope
+        J[:, TAG, TAG] = -(1.0 / p["tau_tag"] + p["capture_rate"] * P)
+        J[:, TAG, SIGNAL] = -y[TAG] * p["capture_rate"] * P_slope
+        for row in (CAPTURE, CAPTURED):
+            J[:, row, SIGNAL] = p["capture_rate"] * P_slope * y[TAG]
+            J[:, row, TAG] = p["capture_rate"] * P
+        J[:, CAPTURE, CAPTURE] = -1.0 / p["tau_ltm"]
+        gain = 1.0 / p["tau_consolidation"]
+        if self.metabolism is None:
+            J[:, SIGNAL, MP1] = gain * mp1_on * (1.0 if conditions.fed else p["starved_trigger"])
+            return J
+        from ..metabolism.jacobian import metabolism_jacobian, trigger_slopes
+        head, lay = len(GLOBALS), self.metabolism.layout
+        rise, rise_dpyr, rise_dpdh = trigger_slopes(self.metabolism, y[head:])
+        gain = gain * p["trigger_gain"]
+        J[:, SIGNAL, MP1] = gain * mp1_on * rise
+        mp1 = np.maximum(y[MP1], 0.0)
+        J[:, SIGNAL, head + lay.pyruvate.start:head + lay.pyruvate.stop] = (gain * mp1 * rise_dpyr).T
+        J[:, SIGNAL, head + lay.pdh.start:head + lay.pdh.stop] = (gain * mp1 * rise_dpdh).T
+        drive = self.drive(y, conditions)
+        m = metabolism_jacobian(self.metabolism, y[head:], drive)
+        J[:, head:, head:] = m.state
+        J[:, head:, MP1] = m.mp1.T
+        J[:, head:, SIGNAL] = (m.consolidation * P_slope).T
+        tag_total = self._tag_total(conditions)
+        atp = np.arange(head + lay.atp.start, head + lay.atp.stop)
+        per_tag = p["capture_rate"] * (tag_total if tag_total.ndim == 2 else tag_total[:, None])
+        J[:, atp, SIGNAL] += (m.ltm_rate * per_tag * P_slope * y[TAG]).T
+        J[:, atp, TAG] = (m.ltm_rate * per_tag * P).T
+        return J
+
+    def _consolidation_slope(self, y: np.ndarray, conditions: Conditions):
+        """dP/d signal of :meth:`consolidation`."""
+        if not (conditions.protein_synthesis and conditions.ltm_enabled):
+            return np.zeros_like(y[SIGNAL])
+        return consolidation_slope(y[SIGNAL], self.params)
+
+    def _tag_total(self, conditions: Conditions) -> np.ndarray:
+        if conditions.tag_total is None:
+            return np.zeros(len(self.metabolism.compartments))
+        return np.asarray(conditions.tag_total, dtype=float)
+
     def drive(self, y: np.ndarray, conditions: Conditions):
         """What the memory side imposes on metabolism at this state (columns of y: flies)."""
         from ..metabolism import Drive
         P = self.consolidation(y, conditions)
-        tag_total = np.zeros(len(self.metabolism.compartments)) if conditions.tag_total is None \
-            else np.asarray(conditions.tag_total, dtype=float)
+        tag_total = self._tag_total(conditions)
         tag_rate = self.params["capture_rate"] * P * y[TAG]
         # (n_comp,) or (n_comp, k); a per-column tag total (n_comp, k) pairs with each column's rate
         ltm_rate = (np.multiply.outer(tag_total, tag_rate) if tag_total.ndim == 1

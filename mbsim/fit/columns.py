@@ -18,7 +18,7 @@ from ..engine.energy import WindowCostLedger
 from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES, Coefficients
 from ..engine.newton_matrices import ArrowNewton
-from ..engine.slow import (ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG, Conditions,
+from ..engine.slow import (ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG,
                            SlowLayer)
 from ..engine.windows import test_window
 from ..errors import SimulationError
@@ -51,36 +51,14 @@ class ColumnSlowLayer(SlowLayer):
     ``s`` the log-sd of the fly's reserve energy, :func:`reserve_spread`)."""
 
     def __init__(self, params, metabolism, columns: int, rtol: float, atol: float,
-                 reserve_z: float = 0.0, pattern: np.ndarray | None = None):
+                 reserve_z: float = 0.0):
         super().__init__(params, metabolism)
         self.columns, self.reserve_z = columns, reserve_z
         n_dynamic = metabolism.layout.n_dynamic if metabolism is not None else 0
         self.rows = HEAD + n_dynamic                   # integrated rows; ledger counters are not
         self.scales = np.ones(HEAD) if metabolism is None else np.concatenate(
             [np.ones(HEAD), metabolism.layout.scales[:n_dynamic]])
-        self.solver = BatchBDF(rtol, atol * self.scales, jac_sparsity=pattern,
-                               newton_matrices=self._newton_matrices())
-
-    def dependence_pattern(self) -> np.ndarray:
-        """(n, n) pattern of which derivative depends on which variable, for grouping the
-        finite-difference Jacobian: read from finite differences at generic states (every
-        fly-wide variable active, fed and starved, two metabolic states), where a dependence
-        shows as any change at all. A dependence missed here would only slow Newton's
-        iteration, never change the solution."""
-        base = self.initial_state(True)[:self.rows]
-        base[:HEAD] = np.array([0.7, 0.6, 0.8, 0.5, 0.3, 0.2])[:, None]
-        tag_total = np.ones((len(self.metabolism.compartments), self.columns)) \
-            if self.metabolism is not None else None
-        pattern = np.zeros((self.rows, self.rows), dtype=bool)
-        for fed in (True, False):
-            rates = self._rates(Conditions(fed=fed, tag_total=tag_total))
-            for y in (base, base * 1.1):
-                f = rates(0.0, y)
-                for j in range(self.rows):
-                    shifted = y.copy()
-                    shifted[j] += 1e-6 * np.maximum(np.abs(y[j]), self.scales[j])
-                    pattern[:, j] |= np.any(rates(0.0, shifted) != f, axis=1)
-        return pattern
+        self.solver = BatchBDF(rtol, atol * self.scales, newton_matrices=self._newton_matrices())
 
     def _newton_matrices(self):
         """Each compartment's (pyruvate, ATP, PDH) is one block of an arrow-shaped Jacobian."""
@@ -102,6 +80,9 @@ class ColumnSlowLayer(SlowLayer):
     def _rates(self, conditions):
         return lambda t, y: self.derivatives(t, y, conditions)
 
+    def _slopes(self, conditions):
+        return lambda t, y: self.jacobian(t, y, conditions)
+
     def advance(self, t0, t1, y0, conditions, sample_times=np.empty(0)):
         y = y0.copy()
         y[[ARM, TAG, CAPTURE, CAPTURED]] = np.array([1.0, 1.0, 0.0, 0.0])[:, None]
@@ -109,7 +90,7 @@ class ColumnSlowLayer(SlowLayer):
             ones = np.ones(self.columns)
             return y, Coefficients(0.0, ones, ones, 0 * ones, 0 * ones), np.empty((0,) + y.shape)
         solution = self.solver.integrate(self._rates(conditions), t0, t1, y[:self.rows],
-                                         sample_times=sample_times)
+                                         jac=self._slopes(conditions), sample_times=sample_times)
         y[:self.rows] = solution.y
         self.check(t1, y)
         return (y, Coefficients(t1 - t0, y[ARM], y[TAG], y[CAPTURE], y[CAPTURED]),
@@ -135,7 +116,7 @@ class ColumnSlowLayer(SlowLayer):
         def margin(state):
             return metabolism.reserve_energy(state[HEAD:]) - metabolism.death_threshold
         solution = self.solver.integrate(self._rates(conditions), t, end, y[:self.rows],
-                                         event=margin)
+                                         jac=self._slopes(conditions), event=margin)
         death = solution.event_times
         return death, ~np.isfinite(death)
 

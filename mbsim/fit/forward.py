@@ -72,7 +72,6 @@ class ForwardModel:
         self.caches: dict[tuple, WindowCache] = {}
         self._rows: dict[tuple, np.ndarray] = {}
         self._reference = None   # fed steady state of the starting parameters
-        self._pattern = None     # which slow-layer derivative depends on which variable
 
     @staticmethod
     def _with_tests(schedule, needs: ProtocolNeeds):
@@ -111,11 +110,7 @@ class ForwardModel:
     def fly(self, name: str, index: int, memory, metabolism, columns: int,
             reserve_z: float = 0.0) -> ColumnFly:
         seed = window_seed(self.seed, "fly", index)
-        if self._pattern is None:
-            self._pattern = ColumnSlowLayer(memory, metabolism, columns, self.rtol, self.atol
-                                            ).dependence_pattern()
-        slow = ColumnSlowLayer(memory, metabolism, columns, self.rtol, self.atol, reserve_z,
-                               self._pattern)
+        slow = ColumnSlowLayer(memory, metabolism, columns, self.rtol, self.atol, reserve_z)
         return ColumnFly(self.network, self.schedules[name], memory, slow, self.rows(name, seed),
                          seed, self.cache(name, seed))
 

@@ -361,11 +361,12 @@ class Metabolism:
         """:meth:`_integrate` for batched parameters: the dynamic rows of every column together."""
         from ..engine.batch_bdf import BatchBDF
         from ..engine.newton_matrices import ArrowNewton
+        from .jacobian import metabolism_jacobian
         n = self.layout.n_dynamic
         solver = BatchBDF(1e-6, 1e-9 * self.layout.scales[:n],
                           newton_matrices=ArrowNewton(n, self.compartment_blocks))
         solution = solver.integrate(lambda t, y: self.derivatives(t, y, drive), 0.0, duration,
-                                    y0[:n])
+                                    y0[:n], jac=lambda t, y: metabolism_jacobian(self, y, drive).state)
         out = y0.copy()
         out[:n] = solution.y
         self.check_state(duration, out)
