@@ -124,7 +124,7 @@ def test_coefficients_match_direct_integration():
     y0[1] = 1.5  # consolidation running
     rng = np.random.default_rng(0)
     memory = SynapticMemory.naive(np.ones((5, 3), dtype=bool))
-    memory.labile[:], memory.arm[:], memory.ltm[:], memory.tag[:] = rng.normal(0, 0.2, (4, 5, 3))
+    memory.labile[:], memory.arm[:], memory.ltm[:], memory.tag[:] = rng.normal(0, 0.2, (4, 15))
     start = [memory.labile.copy(), memory.arm.copy(), memory.ltm.copy(), memory.tag.copy()]
     conditions = Conditions()
     duration = 6 * 3600.0
@@ -147,7 +147,7 @@ def test_coefficients_match_direct_integration():
         return signal.sol(t)
 
     direct = solve_ivp(per_synapse, (0, duration), np.concatenate([s.ravel() for s in start]),
-                       rtol=1e-9, atol=1e-12).y[:, -1].reshape(4, 5, 3)
+                       rtol=1e-9, atol=1e-12).y[:, -1].reshape(4, 15)
     for got, expected in zip((memory.labile, memory.arm, memory.ltm, memory.tag), direct):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-7)
 

@@ -17,13 +17,19 @@ from .memory import PHASES
 UPDATE_THRESHOLD = 1e-9
 
 
-def m_alpha(change: np.ndarray, alpha: float) -> np.ndarray:
-    """Per-compartment sum of |change|^alpha over KCs (M0 counts the non-zero changes)."""
+def update_sizes(change: np.ndarray, alpha: float) -> np.ndarray:
+    """|change|^alpha of each update (alpha = 0: 1 per update); changes below UPDATE_THRESHOLD
+    are not updates."""
     magnitude = np.abs(change)
     if alpha == 0:
-        return (magnitude > UPDATE_THRESHOLD).sum(axis=0).astype(float)
+        return (magnitude > UPDATE_THRESHOLD).astype(float)
     counted = np.where(magnitude > UPDATE_THRESHOLD, magnitude, 0.0)
-    return (np.sqrt(counted) if alpha == 0.5 else counted ** alpha).sum(axis=0)
+    return np.sqrt(counted) if alpha == 0.5 else counted ** alpha
+
+
+def m_alpha(change: np.ndarray, alpha: float) -> np.ndarray:
+    """Sum of |change|^alpha over the first axis (M0 counts the non-zero changes)."""
+    return update_sizes(change, alpha).sum(axis=0)
 
 
 @dataclass
@@ -42,11 +48,12 @@ class PlasticityLedger:
         return cls(tuple(compartments), float(alpha), np.zeros(shape), np.zeros(shape),
                    np.zeros(shape))
 
-    def _add(self, phase: str, change: np.ndarray) -> None:
+    def _add(self, phase: str, change: np.ndarray, memory) -> None:
+        """Count per-synapse changes of one phase, summed per compartment."""
         i = PHASES.index(phase)
-        self.m0[i] += m_alpha(change, 0)
-        self.m1[i] += m_alpha(change, 1)
-        self.malpha[i] += m_alpha(change, self.alpha)
+        self.m0[i] += memory.per_compartment(update_sizes(change, 0))
+        self.m1[i] += memory.per_compartment(update_sizes(change, 1))
+        self.malpha[i] += memory.per_compartment(update_sizes(change, self.alpha))
 
     def add_window(self, received: dict[str, np.ndarray], memory) -> None:
         """Count the labile and ARM changes one training window made.
@@ -56,9 +63,9 @@ class PlasticityLedger:
         slow-layer intervals it took.
         """
         for phase in ("labile", "ARM"):
-            self._add(phase, received[phase])
+            self._add(phase, received[phase], memory)
         retagged = np.abs(received["labile"]) > UPDATE_THRESHOLD
-        self._add("LTM", np.where(retagged, memory.consolidated, 0.0))
+        self._add("LTM", np.where(retagged, memory.consolidated, 0.0), memory)
         memory.consolidated[...] = np.where(retagged, 0.0, memory.consolidated)
 
     def add_consolidation(self, memory, coefficients) -> None:
@@ -68,12 +75,13 @@ class PlasticityLedger:
 
     def close(self, memory) -> None:
         """Count the LTM updates still open at the end of a run."""
-        self._add("LTM", memory.consolidated)
+        self._add("LTM", memory.consolidated, memory)
         memory.consolidated[:] = 0.0
 
-    def window_costs(self, received: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def window_costs(self, received: dict[str, np.ndarray], memory) -> dict[str, np.ndarray]:
         """M_alpha per compartment of one window's labile and ARM changes (for the ATP debit)."""
-        return {phase: m_alpha(received[phase], self.alpha) for phase in ("labile", "ARM")}
+        return {phase: memory.per_compartment(update_sizes(received[phase], self.alpha))
+                for phase in ("labile", "ARM")}
 
 
 class WindowCostLedger(PlasticityLedger):

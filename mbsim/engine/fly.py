@@ -96,17 +96,21 @@ class Fly:
     def fed(self, t: float) -> bool:
         return self.schedule.feeding_at(t)[0] == "fed"
 
-    def conditions(self, t: float, memory: SynapticMemory) -> Conditions:
+    def mp1_forcing(self, t: float) -> str | None:
+        """"activate" or "block" while a thermogenetic manipulation of the LTM-gating DANs
+        runs at ``t``, else None."""
         forcing = None
-        protein_synthesis = True
         for item in self.schedule.interventions_at(t):
-            if item.kind == "cycloheximide":
-                protein_synthesis = False
-            elif item.kind in ("activate", "block") and self.network.gates_ltm(item.targets):
+            if item.kind in ("activate", "block") and self.network.gates_ltm(item.targets):
                 forcing = item.kind
+        return forcing
+
+    def conditions(self, t: float, memory: SynapticMemory) -> Conditions:
+        protein_synthesis = not any(item.kind == "cycloheximide"
+                                    for item in self.schedule.interventions_at(t))
         return Conditions(fed=self.fed(t), protein_synthesis=protein_synthesis,
                           ltm_enabled="crebB_block" not in self.schedule.genotype,
-                          mp1_forcing=forcing, tag_total=np.abs(memory.tag).sum(axis=0))
+                          mp1_forcing=self.mp1_forcing(t), tag_total=memory.tag_totals())
 
     def start_time(self) -> float:
         """Where the slow layer starts: training, or earlier when feeding changes before it."""
@@ -144,7 +148,7 @@ class Fly:
                           {"spiking": self.cache.seconds, "slow": self.slow_seconds})
 
     def walk(self, sample_times: np.ndarray, with_tests: bool) -> "Walk":
-        s, p = self.schedule, self.params
+        s = self.schedule
         points = self.breakpoints()
         columns = (self.columns,) if self.columns else ()
         walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask, self.columns,
@@ -160,7 +164,7 @@ class Fly:
         tests = {round(t, 9): i for i, t in enumerate(s.tests)} if with_tests else {}
         cold_shocks = {round(i.start, 9) for i in s.interventions if i.kind == "cold_shock"}
         for t0, t1 in zip(points[:-1], points[1:]):
-            if round(t0, 9) in starts and self.conditions(t0, walk.memory).mp1_forcing is None:
+            if round(t0, 9) in starts and self.mp1_forcing(t0) is None:
                 walk.y[MP1] = 0.0  # a trial interrupts the post-training MP1 episode
             conditions = self.conditions(0.5 * (t0 + t1), walk.memory)
             self.advance(walk, t0, t1, conditions, sample_times)
@@ -210,7 +214,8 @@ class Fly:
         if trial.sugar and not self.fed(trial.start):
             walk.y[SIGNAL] += self.params["sugar_consolidation"]
         if self.slow.metabolism is not None:
-            activity = window_activity(result, self.network, walk.ledger.window_costs(received))
+            costs = walk.ledger.window_costs(received, walk.memory)
+            activity = window_activity(result, self.network, costs)
             walk.y[len(GLOBALS):] = self.slow.metabolism.apply_window(walk.y[len(GLOBALS):],
                                                                       activity)
         if not walk.cs_plus_kcs.any():

@@ -1,4 +1,4 @@
-"""Memory phases of KC->MBON changes: labile, ARM and LTM per (KC, compartment).
+"""Memory phases of KC->MBON changes: labile, ARM and LTM per synapse group (KC, compartment).
 
 Each training window's efficacy change ``delta`` (from the plasticity rule) enters three stores:
 
@@ -16,8 +16,10 @@ and updates the arrays exactly, at a cost independent of the interval's length.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from ..parameters import ParameterSet, Spec, load_parameters
 from ..paths import PARAMS_DIR
@@ -84,50 +86,67 @@ class Coefficients:
 
 @dataclass
 class SynapticMemory:
-    """The three memory stores and the tag, each an array (n_kc, n_compartments) of efficacy change.
+    """The three memory stores and the tag of every synapse group: one entry per (KC,
+    compartment) pair that has synapses, in order of compartment, then KC.
 
     A memory may keep only some KCs (``rows``: those any training window of the protocol changes;
     the others stay naive) and carry a trailing column axis, one column per parameter vector of a
-    fit's batch: stores are then (n_rows, n_compartments, k) and parameters may be (k,) arrays.
+    fit's batch: stores are then (n_synapses, k) and parameters may be (k,) arrays.
     """
 
     labile: np.ndarray
     arm: np.ndarray
     ltm: np.ndarray
     tag: np.ndarray
-    mask: np.ndarray  # which (KC, compartment) pairs have synapses
     consolidated: np.ndarray  # LTM consolidated under each synapse's current tag (energy accounting)
+    kc: np.ndarray            # (n_synapses,) KC of each entry, counted within the kept KCs
+    compartment: np.ndarray   # (n_synapses,) compartment of each entry
+    shape: tuple[int, int]    # (kept KCs, compartments)
     rows: np.ndarray | None = None  # the KCs kept (None: all)
 
     @classmethod
     def naive(cls, mask: np.ndarray, columns: int | None = None,
               rows: np.ndarray | None = None) -> "SynapticMemory":
         kept = mask if rows is None else mask[rows]
-        zeros = np.zeros(kept.shape + ((columns,) if columns else ()))
-        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), kept.astype(bool),
-                   zeros.copy(), rows)
+        compartment, kc = np.nonzero(np.asarray(kept, bool).T)
+        zeros = np.zeros((len(kc),) + ((columns,) if columns else ()))
+        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), kc,
+                   compartment, kept.shape, rows)
 
-    def _synapses(self) -> np.ndarray:
-        """The synapse mask shaped to broadcast against the stores."""
-        return self.mask[..., None] if self.labile.ndim == 3 else self.mask
+    @cached_property
+    def _compartment_sums(self) -> sparse.csr_matrix:
+        n = len(self.kc)
+        return sparse.csr_matrix((np.ones(n), (self.compartment, np.arange(n))),
+                                 shape=(self.shape[1], n))
+
+    def per_compartment(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-synapse ``values`` (n_synapses[, k]) in each compartment: (n_comp[, k])."""
+        return self._compartment_sums @ values
 
     def store(self, phase: str) -> np.ndarray:
         return {"labile": self.labile, "ARM": self.arm, "LTM": self.ltm}[phase]
 
+    def tag_totals(self) -> np.ndarray:
+        """Sum of |tag| per compartment (what the LTM program has to consolidate)."""
+        return self.per_compartment(np.abs(self.tag))
+
     def efficacy(self, params: ParameterSet, phases=PHASES) -> np.ndarray:
-        """Relative efficacy ``1 + sum of the chosen stores``, bounded; 1 where no synapse exists."""
+        """Relative efficacy ``1 + sum of the chosen stores``, bounded, on the (KC, compartment)
+        grid of the kept KCs (1 where no synapse exists): (n_kc, n_comp[, k])."""
         change = sum(self.store(p) for p in phases)
-        bounded = np.clip(1.0 + change, params["efficacy_min"], params["efficacy_max"])
-        return np.where(self._synapses(), bounded, 1.0)
+        grid = np.ones(self.shape + self.labile.shape[1:])
+        grid[self.kc, self.compartment] = np.clip(1.0 + change, params["efficacy_min"],
+                                                  params["efficacy_max"])
+        return grid
 
     def add_change(self, delta: np.ndarray, params: ParameterSet, *, arm_enabled: bool = True,
                    ltm_enabled: bool = True) -> dict[str, np.ndarray]:
         """Add one window's change (n_kc, n_compartments) to the stores; returns the change each
-        phase received."""
+        synapse's phases received."""
         delta = np.asarray(delta, float) if self.rows is None else np.asarray(delta, float)[self.rows]
-        delta = np.where(self.mask, delta, 0.0)
-        if self.labile.ndim == 3:
-            delta = delta[..., None]
+        delta = delta[self.kc, self.compartment]
+        if self.labile.ndim == 2:
+            delta = delta[:, None]
         self.labile += delta
         received = {"labile": delta}
         if arm_enabled:
@@ -156,7 +175,8 @@ class SynapticMemory:
 
     def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
         """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses: (n_comp, 4)."""
-        weights = self.mask & kc_selection[:, None]
-        counts = np.maximum(weights.sum(axis=0), 1)
+        selected = kc_selection if self.rows is None else kc_selection[self.rows]
+        weights = selected[self.kc].astype(float)
+        counts = np.maximum(self.per_compartment(weights), 1)
         stores = [self.store(p) for p in PHASES] + [self.tag]
-        return np.stack([(store * weights).sum(axis=0) / counts for store in stores], axis=1)
+        return np.stack([self.per_compartment(store * weights) / counts for store in stores], axis=1)

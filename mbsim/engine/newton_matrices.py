@@ -30,21 +30,20 @@ class DenseNewton:
         return np.matmul(inverse, rhs.T[:, :, None])[:, :, 0].T
 
 
-def small_inverse(a: np.ndarray) -> np.ndarray:
-    """Inverses of a stack (..., s, s) of small matrices: closed form (adjugate) for s = 3, which
-    avoids one LAPACK call per matrix; numpy otherwise."""
-    if a.shape[-1] != 3:
-        return np.linalg.inv(a)
-    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = (
-        [a[..., i, j] for j in range(3)] for i in range(3))
-    cofactors = np.stack([
-        np.stack([a11 * a22 - a12 * a21, a02 * a21 - a01 * a22, a01 * a12 - a02 * a11], -1),
-        np.stack([a12 * a20 - a10 * a22, a00 * a22 - a02 * a20, a02 * a10 - a00 * a12], -1),
-        np.stack([a10 * a21 - a11 * a20, a01 * a20 - a00 * a21, a00 * a11 - a01 * a10], -1)], -2)
-    determinant = a00 * cofactors[..., 0, 0] + a01 * cofactors[..., 1, 0] + a02 * cofactors[..., 2, 0]
+def block_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverses of small matrices stored with the matrix axes first, (s, s, ...): closed form
+    (adjugate) for s = 3, elementwise over the trailing axes; numpy otherwise."""
+    if a.shape[0] != 3:
+        return np.moveaxis(np.linalg.inv(np.moveaxis(a, (0, 1), (-2, -1))), (-2, -1), (0, 1))
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    cofactors = np.array([
+        [a11 * a22 - a12 * a21, a02 * a21 - a01 * a22, a01 * a12 - a02 * a11],
+        [a12 * a20 - a10 * a22, a00 * a22 - a02 * a20, a02 * a10 - a00 * a12],
+        [a10 * a21 - a11 * a20, a01 * a20 - a00 * a21, a00 * a11 - a01 * a10]])
+    determinant = a00 * cofactors[0, 0] + a01 * cofactors[1, 0] + a02 * cofactors[2, 0]
     if not np.all(np.isfinite(determinant)) or np.any(determinant == 0):
         raise np.linalg.LinAlgError("singular block")
-    return cofactors / determinant[..., None, None]
+    return cofactors / determinant
 
 
 class ArrowNewton:
@@ -55,8 +54,10 @@ class ArrowNewton:
     between two different blocks are ignored (they must be zero for an exact Newton matrix).
 
     ``blocks``: (m, s) state indices of m blocks of s variables; every other index is border.
-    Operands of matrix products are made contiguous, so that every column is computed the same
-    way whatever the number of columns k.
+    Block-level arrays keep the columns last, (s, s, m, k), so the many tiny block products are
+    elementwise operations over contiguous (m, k) arrays; border-level products are batched
+    matrix products on contiguous operands. Either way every column is computed the same way
+    whatever the number of columns k.
     """
 
     def __init__(self, n: int, blocks):
@@ -65,38 +66,48 @@ class ArrowNewton:
         self._pieces: tuple = (None, None)
 
     def pieces(self, J: np.ndarray) -> tuple:
-        """(J_bb, J_bB, J_Bb, J_BB) of a Jacobian: border-border, border-block, block-border and
-        the diagonal blocks."""
+        """Pieces of a Jacobian (k, n, n): border-border (k, nb, nb); the border rows that
+        read block variables, by block columns (r, s, m, k); block rows by the border columns
+        they read (s, m, q, k); the diagonal blocks (s, s, m, k); the indices r and q within the
+        border. Border rows and columns without such entries (zero in every column) add
+        nothing to the Schur complement and are left out of its products."""
         if self._pieces[0] is not J:
             B, b = self.blocks, self.border
             border_rows = J[:, b]
+            JbB = border_rows[:, :, B]                                      # (k, nb, m, s)
+            JBb = J[:, B][..., b]                                           # (k, m, s, nb)
+            r = np.flatnonzero(np.any(JbB != 0, axis=(0, 2, 3)))
+            q = np.flatnonzero(np.any(JBb != 0, axis=(0, 1, 2)))
             self._pieces = (J, (border_rows[:, :, b],
-                                np.ascontiguousarray(np.moveaxis(border_rows[:, :, B], 2, 1)),
-                                np.ascontiguousarray(J[:, B][..., b]),
-                                J[:, B[:, :, None], B[:, None, :]]))
+                                np.ascontiguousarray(JbB[:, r].transpose(1, 3, 2, 0)),
+                                np.ascontiguousarray(JBb[..., q].transpose(2, 1, 3, 0)),
+                                np.ascontiguousarray(J[:, B[:, :, None], B[:, None, :]]
+                                                     .transpose(2, 3, 1, 0)), r, q))
         return self._pieces[1]
 
     def factor(self, c: float, J: np.ndarray):
-        Jbb, JbB, JBb, JBB = self.pieces(J)
-        k, m, s, nb = JBB.shape[0], JBB.shape[1], JBB.shape[2], len(self.border)
-        inner = small_inverse(np.eye(s) - c * JBB)                          # (k, m, s, s)
-        MBb = -c * JBb                                                       # (k, m, s, nb)
-        coupling = (-c * JbB) @ inner                                        # (k, m, nb, s)
-        schur = np.eye(nb) - c * Jbb - (coupling @ MBb).sum(axis=1)
-        flat_coupling = np.ascontiguousarray(coupling.transpose(0, 2, 1, 3)).reshape(k, nb, m * s)
-        return np.linalg.inv(schur), inner, flat_coupling, MBb.reshape(k, m * s, nb)
+        Jbb, JbB, JBb, JBB, r, q = self.pieces(J)
+        s, m, _, k = JBb.shape
+        inner = block_inverse(np.eye(s)[:, :, None, None] - c * JBB)       # (s, s, m, k)
+        coupling = sum((-c * JbB[:, i, None]) * inner[i] for i in range(s))  # (r, s, m, k)
+        flat_coupling = np.ascontiguousarray(coupling.reshape(len(r), s * m, k).transpose(2, 0, 1))
+        flat_MBb = np.ascontiguousarray((-c * JBb).reshape(s * m, len(q), k).transpose(2, 0, 1))
+        schur = np.eye(len(self.border)) - c * Jbb
+        schur[:, r[:, None], q] -= flat_coupling @ flat_MBb
+        return np.linalg.inv(schur), inner, flat_coupling, flat_MBb, r, q
 
     def solve(self, factors, rhs: np.ndarray) -> np.ndarray:
         """Solve the k systems for the right-hand sides rhs (n, k)."""
-        schur_inverse, inner, coupling, MBb = factors
-        B, b = self.blocks, self.border
-        k, m, s = inner.shape[:3]
-        r_inner = np.ascontiguousarray(np.transpose(rhs[B], (2, 0, 1))).reshape(k, m * s, 1)
-        r_border = np.ascontiguousarray(rhs[b].T[..., None])                 # (k, nb, 1)
-        x_border = schur_inverse @ (r_border - coupling @ r_inner)           # (k, nb, 1)
-        y_inner = (r_inner - MBb @ x_border).reshape(k, m, s, 1)
-        x_inner = inner @ y_inner                                            # (k, m, s, 1)
+        schur_inverse, inner, coupling, MBb, r, q = factors
+        blocks, b = self.blocks.T, self.border
+        s, _, m, k = inner.shape
+        r_inner = rhs[blocks]                                                # (s, m, k)
+        flat = np.ascontiguousarray(r_inner.reshape(s * m, k).T)[..., None]  # (k, s m, 1)
+        r_border = np.ascontiguousarray(rhs[b].T)[..., None]                 # (k, nb, 1)
+        r_border[:, r] -= coupling @ flat
+        x_border = schur_inverse @ r_border                                  # (k, nb, 1)
+        y_inner = r_inner - (MBb @ np.ascontiguousarray(x_border[:, q]))[..., 0].T.reshape(s, m, k)
         out = np.empty_like(rhs)
         out[b] = x_border[..., 0].T
-        out[B] = np.transpose(x_inner[..., 0], (1, 2, 0))
+        out[blocks] = sum(inner[:, j] * y_inner[j] for j in range(s))
         return out

@@ -9,7 +9,6 @@ Every evaluation is checkpointed in ``<output>.checkpoint/``; ``resume=True`` re
 from __future__ import annotations
 
 import json
-import math
 import platform
 import shutil
 import sys
