@@ -5,8 +5,8 @@ Usage: python benchmarks/bench_batch_bdf.py [--copies 20] [--t-end 1e5] [--rtol 
 The test system has n = 3 * copies equations: copies of Robertson's stiff chemistry (time scales
 from 1e-8 s to days) whose first species leak weakly into the next copy. Every column (parameter
 set) has its own rate constants; the batch shares one step size. Prints, for each batch size k,
-wall time, accepted steps, time per step, batched factorisation and Jacobian calls and time per
-column, then the same per column for scipy (finite-difference Jacobians in both).
+wall time, accepted steps, time per step, batched factorisation, Jacobian and right-hand-side
+calls and time per column, then the same per column for scipy (finite-difference Jacobians in both).
 """
 
 from __future__ import annotations
@@ -82,13 +82,14 @@ def main() -> None:
     print(f"n = {3 * args.copies}, t_end = {args.t_end:g} s, rtol = {args.rtol:g}, "
           f"atol = {args.atol:g}")
     print(f"{'k':>5} {'wall s':>8} {'steps':>6} {'ms/step':>8} {'factor.':>8} {'jac':>5} "
-          f"{'ms/column':>10}")
+          f"{'fun':>6} {'ms/column':>10}")
     per_column = {}
     for k in (1, 16, 64, 256):
         wall, solution = run_batch(k, *setup)
         per_column[k] = 1e3 * wall / k
         print(f"{k:>5} {wall:8.3f} {solution.steps:6d} {1e3 * wall / solution.steps:8.3f} "
-              f"{solution.factorizations:8d} {solution.jac_calls:5d} {per_column[k]:10.2f}")
+              f"{solution.factorizations:8d} {solution.jac_calls:5d} {solution.fun_calls:6d} "
+              f"{per_column[k]:10.2f}")
     wall, steps, finals = run_scipy(16, *setup)
     _, batch = run_batch(16, *setup)
     difference = np.max(np.abs(finals - batch.y) / (np.abs(finals) + args.atol / args.rtol))

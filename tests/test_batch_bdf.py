@@ -301,3 +301,26 @@ def test_sparsity_pattern_perturbs_independent_variables_together():
     assert dense.fun_calls - grouped.fun_calls == (11 - 6) * grouped.jac_calls
     with pytest.raises(ValueError, match=r"jac_sparsity has shape \(11, 11\), expected \(3, 3\)"):
         sparse.integrate(lambda t, Y: -Y, 0.0, 1.0, np.ones((3, 2)))
+
+
+def test_factorisation_serves_while_c_stays_within_30_percent():
+    """A factorisation of I - c J serves later steps while c = h/alpha stays within 30 % of the
+    c it was made with (scipy refactorises at every change of step size or order: 92 of 535
+    steps on the linear system, 98 of 506 on Robertson's), the solution as accurate as before."""
+    fun, jac, exact = linear_system(RATES)
+    linear = BatchBDF(1e-8, 1e-12).integrate(fun, 0.0, 20.0, Y0_LINEAR, jac=jac)
+    assert relative_error(linear.y, exact(20.0, Y0_LINEAR)) < 20e-8
+    assert linear.jac_calls == 1 and linear.factorizations < linear.steps / 7
+    columns = [0, 5]
+    fun, jac = robertson(K1[columns], K2[columns], K3[columns])
+    y0 = np.tile([[1.0], [0.0], [0.0]], (1, 2))
+    chemistry = BatchBDF(1e-7, 1e-10).integrate(fun, 0.0, 1e5, y0, jac=jac)
+    assert chemistry.factorizations < chemistry.steps / 6
+    for j, column in enumerate(columns):
+        single, single_jac = robertson(K1[column:column + 1], K2[column:column + 1],
+                                       K3[column:column + 1])
+        reference = solve_ivp(lambda t, y: single(t, y[:, None])[:, 0], (0, 1e5), y0[:, j],
+                              method="BDF", rtol=1e-10, atol=1e-14,
+                              jac=lambda t, y: single_jac(t, y[:, None])[0]).y[:, -1]
+        error = np.abs(chemistry.y[:, j] - reference) / (np.abs(reference) + 1e-10)
+        assert np.max(error) < 2e-6, (column, error)

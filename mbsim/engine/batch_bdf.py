@@ -21,8 +21,14 @@ Differences from scipy:
   blocks coupled through a few border variables);
 - the finite-difference Jacobian perturbs in one call the variables that no derivative depends on
   together, given a sparsity pattern (Curtis, Powell & Reid 1974, J. Inst. Math. Appl. 13:117-119);
+- the Newton matrices are factorised less often, as in CVODE (Hindmarsh et al. 2005, "SUNDIALS",
+  ACM Trans. Math. Softw. 31:363-396): a factorisation made with c' = h'/alpha' serves while
+  |c/c' - 1| <= 0.3, each Newton increment scaled by 2/(1 + c/c') (the iteration's fixed point is
+  unchanged, only its rate); a Newton failure with such a matrix first refactorises with the
+  current c and the same Jacobian (scipy refactorises at every change of step size or order,
+  except after a failed error test, where it keeps the matrix without correction);
 - per-column events freeze a column at its crossing time (derivative 0, excluded from norms);
-- the object keeps the last step size and Jacobian between ``integrate`` calls.
+- the object keeps the last step size, Jacobian and factorisation between ``integrate`` calls.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ MAX_ORDER = 5
 NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
 MAX_FACTOR = 10.0
+MAX_GAMMA_CHANGE = 0.3  # refactorise when |c / c_factored - 1| exceeds it (CVODE's dgmax)
 EPS = np.finfo(float).eps
 _KAPPA = np.array([0, -0.1850, -1 / 9, -0.0823, -0.0415, 0])
 _GAMMA = np.hstack((0, np.cumsum(1 / np.arange(1, MAX_ORDER + 1))))
@@ -127,9 +134,10 @@ class BatchBDF:
     finite-difference Jacobian. max_step: largest step size. newton_matrices: how the Newton
     matrices are factorised and solved (default :class:`~mbsim.engine.newton_matrices.DenseNewton`).
 
-    The object remembers the last step size and Jacobian: the next ``integrate`` call (a new
-    interval, possibly after a discontinuous change of the state) restarts at order 1 from that
-    step size and with that Jacobian, which is recomputed when the Newton iteration fails.
+    The object remembers the last step size, Jacobian and factorisation: the next ``integrate``
+    call (a new interval, possibly after a discontinuous change of the state) restarts at order 1
+    from that step size and with that Jacobian, which is recomputed when the Newton iteration
+    fails.
     """
 
     def __init__(self, rtol: float, atol, *, jac_columns=None, jac_sparsity=None,
@@ -147,7 +155,8 @@ class BatchBDF:
         self.newton_matrices = newton_matrices or DenseNewton()
         self.newton_tol = max(10 * EPS / self.rtol, min(0.03, self.rtol ** 0.5))
         self.last_step: float | None = None
-        self.last_jacobian: tuple = (None, None)  # (Jacobians (k, n, n), columns live then)
+        # (Jacobians (k, n, n), columns live then, their factorisation, its c)
+        self.last_newton: tuple = (None, None, None, None)
 
     def fd_groups(self, n: int) -> list[np.ndarray]:
         """Groups of state variables perturbed together by the finite-difference Jacobian: no
@@ -245,12 +254,14 @@ class _Run:
         self.jacobian_live = self.live.copy()
         return J
 
-    def factor(self, c: float, J: np.ndarray) -> np.ndarray:
+    def factor(self, c: float) -> None:
+        """Factorise the Newton matrices I - c J of the current Jacobian."""
         self.factorizations += 1
         try:
-            return self.solver.newton_matrices.factor(c, J)
+            self.inverse = self.solver.newton_matrices.factor(c, self.J)
         except np.linalg.LinAlgError as exc:
             raise SimulationError(f"singular Newton matrix at {_at(self.t)}: {exc}") from exc
+        self.c_factored = c
 
     def max_norm(self, norms: np.ndarray) -> float:
         """Largest per-column norm over the live columns (nan if any of them is nan)."""
@@ -266,10 +277,12 @@ class _Run:
             row, col = np.unravel_index(np.argmax(ratio), ratio.shape)
             self.culprit = f"largest {what} in column {col}, row {row}"
 
-    def newton(self, t_new, y_predict, c, psi, inverse, scale):
-        """Simplified Newton iteration (scipy's ``solve_bdf_system``) with max-column norms.
-        Keeps the derivatives at the prediction in ``F_predict`` (the base point of a
+    def newton(self, t_new, y_predict, c, psi, scale):
+        """Simplified Newton iteration (scipy's ``solve_bdf_system``) with max-column norms and
+        the matrices factorised at ``c_factored``: increments scaled by 2 / (1 + c / c_factored)
+        (CVODE). Keeps the derivatives at the prediction in ``F_predict`` (the base point of a
         finite-difference Jacobian)."""
+        correction = 2 / (1 + c / self.c_factored)
         d = np.zeros_like(y_predict)
         y = y_predict.copy()
         dy_norm_old = None
@@ -280,7 +293,7 @@ class _Run:
             if not np.all(np.isfinite(F)):
                 self.blame(F, scale, "derivative")
                 return False, iteration + 1, y, d
-            dy = self.solver.newton_matrices.solve(inverse, c * F - psi - d)
+            dy = correction * self.solver.newton_matrices.solve(self.inverse, c * F - psi - d)
             dy_norm = self.max_norm(_column_norms(dy, scale))
             rate = None if dy_norm_old is None else dy_norm / dy_norm_old
             if not np.isfinite(dy_norm) or (rate is not None and (
@@ -335,13 +348,14 @@ class _Run:
         self.D = np.zeros((MAX_ORDER + 3, self.n, self.k))
         self.D[0] = self.y
         self.D[1] = F0 * self.h_abs
-        self.order, self.n_equal_steps, self.inverse = 1, 0, None
-        previous, previous_live = solver.last_jacobian
+        self.order, self.n_equal_steps = 1, 0
+        previous, previous_live, inverse, c_factored = solver.last_newton
         if (previous is not None and previous.shape == (self.k, self.n, self.n)
                 and not np.any(self.live & ~previous_live)):
             self.J, self.jacobian_live = previous, previous_live
+            self.inverse, self.c_factored = inverse, c_factored
         else:
-            self.J = self.jacobian(self.t, self.y, F0)
+            self.J, self.inverse, self.c_factored = self.jacobian(self.t, self.y, F0), None, None
 
     def margins(self, Y: np.ndarray) -> np.ndarray:
         g = np.asarray(self.event(Y), dtype=float)
@@ -359,7 +373,7 @@ class _Run:
             new = min(max(h_abs, min_step), solver.max_step)
             _change_D(D, order, new / h_abs)
             h_abs, self.n_equal_steps = new, 0
-        J, inverse, current_jac, unclamped = self.J, self.inverse, False, None
+        current_jac, unclamped = False, None
         while True:
             if h_abs < min_step:
                 raise SimulationError(f"step size {h_abs:.3g} fell below the minimum {min_step:.3g}"
@@ -368,20 +382,23 @@ class _Run:
             if t_new > self.t1:
                 t_new, unclamped = self.t1, h_abs
                 _change_D(D, order, (t_new - t) / h_abs)
-                self.n_equal_steps, inverse = 0, None
+                self.n_equal_steps = 0
             h_abs = t_new - t
             y_predict = np.sum(D[:order + 1], axis=0)
             scale = self.atol + solver.rtol * np.abs(y_predict)
             psi = np.tensordot(_GAMMA[1:order + 1], D[1:order + 1], axes=1) / _ALPHA[order]
             c = h_abs / _ALPHA[order]
+            if self.inverse is None or abs(c / self.c_factored - 1) > MAX_GAMMA_CHANGE:
+                self.factor(c)
             while True:
-                if inverse is None:
-                    inverse = self.factor(c, J)
-                converged, n_iter, y_new, d = self.newton(t_new, y_predict, c, psi, inverse, scale)
-                if converged or current_jac:
+                converged, n_iter, y_new, d = self.newton(t_new, y_predict, c, psi, scale)
+                fresh = self.c_factored == c
+                if converged or (fresh and current_jac):
                     break
-                J = self.jacobian(t_new, y_predict, self.F_predict)
-                inverse, current_jac = None, True
+                if fresh:   # a stale c is refactorised first, a stale Jacobian only if that fails
+                    self.J = self.jacobian(t_new, y_predict, self.F_predict)
+                    current_jac = True
+                self.factor(c)
             if not converged:
                 factor = 0.5
             else:
@@ -397,12 +414,10 @@ class _Run:
             h_abs *= factor
             _change_D(D, order, factor)
             self.n_equal_steps, unclamped = 0, None
-            if not converged:
-                inverse = None
         self.steps += 1
         self.n_equal_steps += 1
         self.check_finite(y_new, t_new, "state")
-        self.t, self.y, self.h_abs, self.J, self.inverse = t_new, y_new, h_abs, J, inverse
+        self.t, self.y, self.h_abs = t_new, y_new, h_abs
         self.proposed_step = h_abs if unclamped is None else unclamped
         D[order + 2] = d - D[order + 1]
         D[order + 1] = d
@@ -427,7 +442,7 @@ class _Run:
         self.h_abs *= factor
         self.proposed_step = self.h_abs
         _change_D(D, self.order, factor)
-        self.n_equal_steps, self.inverse = 0, None
+        self.n_equal_steps = 0
 
     # --- events, samples, driver -------------------------------------------------------------
     def locate_events(self, t_old: float) -> np.ndarray:
@@ -488,6 +503,6 @@ class _Run:
         if self.steps:
             self.solver.last_step = self.proposed_step
         if hasattr(self, "J"):
-            self.solver.last_jacobian = (self.J, self.jacobian_live)
+            self.solver.last_newton = (self.J, self.jacobian_live, self.inverse, self.c_factored)
         return BatchSolution(self.y, self.t, self.event_times, samples, self.steps,
                              self.fun_calls, self.jac_calls, self.factorizations)
