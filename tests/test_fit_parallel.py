@@ -42,7 +42,7 @@ def test_killed_fit_resumes_without_losing_evaluations(tmp_path):
     replays the same optimizer path."""
     write_retention(tmp_path, ROWS)
     path = write_fit(tmp_path, ONE + "\n  - {name: memory.arm_fraction, bounds: [0.02, 1]}", DATA,
-                     max_evaluations=70)
+                     max_evaluations=400)
     output = tmp_path / "fit.h5"
     command = [sys.executable, "-m", "mbsim", "-q", "fit", str(path), "-o", str(output)]
     shard = tmp_path / "fit.h5.checkpoint" / "main.npz"
@@ -52,11 +52,12 @@ def test_killed_fit_resumes_without_losing_evaluations(tmp_path):
     while not shard.exists() and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert shard.exists() and not output.exists()
+    _, stderr = process.communicate()
+    assert shard.exists(), stderr.decode()
+    assert not output.exists(), "the fit finished before it was killed"
     with np.load(shard) as data:
         saved = data["x"].copy()
-    assert len(saved) >= 5
+    assert len(saved) >= 5, f"only {len(saved)} evaluations in the first checkpoint"
     resumed = subprocess.run(command + ["--resume"], env=environment(), capture_output=True,
                              text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
