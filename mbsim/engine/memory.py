@@ -174,9 +174,10 @@ class SynapticMemory:
         self.tag *= coefficients.tag
 
     def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
-        """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses: (n_comp, 4)."""
+        """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses:
+        (n_comp, 4[, k])."""
         selected = kc_selection if self.rows is None else kc_selection[self.rows]
-        weights = selected[self.kc].astype(float)
+        weights = selected[self.kc].astype(float).reshape((-1,) + (1,) * (self.labile.ndim - 1))
         counts = np.maximum(self.per_compartment(weights), 1)
         stores = [self.store(p) for p in PHASES] + [self.tag]
         return np.stack([self.per_compartment(store * weights) / counts for store in stores], axis=1)

@@ -16,10 +16,11 @@ class DenseNewton:
     Measured for n = 60 on 2 cores (numpy 2.3, scipy 1.17), one factorisation and one solve:
     k = 64: np.linalg.inv 4.1 ms + matmul solve 0.03 ms; batched scipy lu_factor 1.7 ms +
     lu_solve 0.58 ms; loop of lu_factor 1.5 ms + loop of lu_solve 0.71 ms. k = 256: inv 16 ms +
-    0.16 ms; batched lu_factor 7.5 ms + lu_solve 2.2 ms. One factorisation serves about 15
-    solves (benchmarks/bench_batch_bdf.py: 83 factorisations, 1200 solves), so the whole run is
-    faster with the inverse: k = 16 / 64 / 256 took 0.22 / 0.59 / 2.2 s with it and
-    0.41 / 1.19 / 4.3 s with batched lu_factor/lu_solve.
+    0.16 ms; batched lu_factor 7.5 ms + lu_solve 2.2 ms. One factorisation served about 15
+    solves (benchmarks/bench_batch_bdf.py: 83 factorisations, 1200 solves; about 22 since
+    factorisations are reused, 61 and 1330), so the whole run is faster with the inverse:
+    k = 16 / 64 / 256 took 0.22 / 0.59 / 2.2 s with it and 0.41 / 1.19 / 4.3 s with batched
+    lu_factor/lu_solve (measured before the reuse).
     """
 
     def factor(self, c: float, J: np.ndarray):

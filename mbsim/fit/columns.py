@@ -18,8 +18,7 @@ from ..engine.energy import WindowCostLedger
 from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES, Coefficients
 from ..engine.newton_matrices import ArrowNewton
-from ..engine.slow import (ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG,
-                           SlowLayer)
+from ..engine.slow import ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG, SlowLayer
 from ..engine.windows import test_window
 from ..errors import SimulationError
 from ..units import format_time
