@@ -10,7 +10,7 @@ from analytic_network import AnalyticNetwork
 from mbsim.engine.fly import TEST_PHASES, Fly
 from mbsim.engine.memory import SynapticMemory, load_memory_params
 from mbsim.engine.run import sample_times
-from mbsim.engine.slow import Conditions, SlowLayer
+from mbsim.engine.slow import HEAD, Conditions, SlowLayer
 from mbsim.protocol import parse_protocol_text
 
 PARAMS = load_memory_params()
@@ -35,8 +35,8 @@ feeding: {feeding}
 
 def run(schedule, seed=1):
     network = AnalyticNetwork()
-    outcome = Fly(network, schedule, PARAMS, None, seed=seed).run(sample_times(schedule, 120))
-    return outcome, network
+    fly = Fly(network, schedule, PARAMS, SlowLayer(PARAMS), [seed])
+    return fly.run(sample_times(schedule, 120))[0], network
 
 
 def pi(outcome, test, phase):
@@ -120,7 +120,7 @@ def test_same_seed_same_numbers():
 def test_coefficients_match_direct_integration():
     """The per-synapse update from fly-wide coefficients equals integrating each synapse's ODEs."""
     slow = SlowLayer(PARAMS)
-    y0 = slow.initial_state(True)
+    y0 = slow.initial_state(None)
     y0[1] = 1.5  # consolidation running
     rng = np.random.default_rng(0)
     memory = SynapticMemory.naive(np.ones((5, 3), dtype=bool))
@@ -140,7 +140,7 @@ def test_coefficients_match_direct_integration():
                                p["capture_rate"] * P * tag - ltm / p["tau_ltm"],
                                -tag * (1 / p["tau_tag"] + p["capture_rate"] * P)])
 
-    signal = solve_ivp(slow.derivatives, (0, duration), y0, args=(conditions,), dense_output=True,
+    signal = solve_ivp(slow.derivatives, (0, duration), y0[:, 0], args=(conditions,), dense_output=True,
                        rtol=1e-10, atol=1e-12)
 
     def signal_at(t):
@@ -157,13 +157,13 @@ def test_energy_bookkeeping_closes_over_a_protocol():
     from mbsim.metabolism import Metabolism, energy_balance
     model = Metabolism()
     schedule = protocol("spaced", tests="[3 min, 24 h]")
-    fly = Fly(AnalyticNetwork(), schedule, PARAMS, model, seed=2)
+    fly = Fly(AnalyticNetwork(), schedule, PARAMS, SlowLayer(PARAMS, model), [2])
+    start = fly.slow.initial_state(fly.initial_body(True))[HEAD:, 0]
     walk = fly.walk(np.empty(0), with_tests=True)
-    head = len(fly.slow.names) - len(model.names)
-    balance = energy_balance(model, walk.y_start[head:], walk.y[head:])
+    balance = energy_balance(model, start, walk.y[HEAD:, 0])
     assert abs(balance["body_relative"]) < 1e-6
     assert abs(balance["brain_relative"]) < 1e-6
-    ledger = model.ledger(walk.y[head:])
+    ledger = model.ledger(walk.y[HEAD:, 0])
     assert ledger["atp"].sum() > 0
 
 
@@ -181,3 +181,28 @@ def test_every_window_occurrence_has_its_own_label():
     outcome, _ = run(protocol("spaced", tests="[3 min, 24 h]"))
     labels = [w.label for w in outcome.windows]
     assert len(labels) == len(set(labels)) == 12
+
+
+def test_a_cohort_walked_as_columns_gives_each_fly_its_own_numbers():
+    """Three flies (three seeds) as columns of one slow layer, with metabolism: each fly's choices,
+    state samples, plasticity ledger and death time equal those of the fly run alone, to the
+    solver's tolerance (the columns share step sizes)."""
+    from mbsim.metabolism import Metabolism
+    model = Metabolism()
+    schedule = protocol("spaced", tests="[3 min, 3 h, 24 h]")
+    times = sample_times(schedule, 60)
+    seeds = [3, 5, 8]
+
+    def flies(chosen):
+        return Fly(AnalyticNetwork(), schedule, PARAMS, SlowLayer(PARAMS, model, columns=len(chosen)),
+                   chosen).run(times)
+    together = flies(seeds)
+    for seed, joint in zip(seeds, together):
+        alone = flies([seed])[0]
+        np.testing.assert_allclose(joint.p_avoid, alone.p_avoid, rtol=1e-5, atol=1e-8)
+        scale = np.concatenate([np.ones(HEAD), model.layout.scales])
+        np.testing.assert_allclose(joint.samples / scale, alone.samples / scale, rtol=1e-5,
+                                   atol=1e-7)
+        np.testing.assert_allclose(joint.plasticity.m1, alone.plasticity.m1, rtol=1e-5, atol=1e-9)
+        np.testing.assert_array_equal(joint.plasticity.m0, alone.plasticity.m0)
+    assert np.ptp([o.p_avoid[1, 0] for o in together]) > 1e-3   # the seeds differ

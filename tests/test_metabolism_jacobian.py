@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from mbsim.engine.memory import load_memory_params
-from mbsim.engine.slow import Conditions
-from mbsim.fit.columns import HEAD, ColumnSlowLayer
+from mbsim.engine.slow import HEAD, Conditions, SlowLayer
 from mbsim.fit.space import apply_metabolism
 from mbsim.metabolism import Metabolism, load_metabolism_params
 
@@ -25,7 +24,7 @@ def slow():
         "body_basal_demand": np.array([2e-10, 3e-10, 4e-10]),
         "consolidation_systemic_increase": np.array([0.2, 1.0, 2.0])}))
     memory = load_memory_params().replace(capture_rate=np.array([1e-4, 3e-4, 1e-3]))
-    return ColumnSlowLayer(memory, metabolism, K, 1e-6, 1e-9)
+    return SlowLayer(memory, metabolism, columns=K, ledger=False)
 
 
 def finite_differences(slow, y, conditions):
@@ -47,7 +46,7 @@ def test_jacobian_matches_finite_differences(slow, fed, forcing, protein_synthes
     """Every entry within 1e-5 of its row's largest finite-difference entry, at states away
     from steady state with every fly-wide variable and LTM rate active."""
     rng = np.random.default_rng(zlib.crc32(repr((fed, forcing, protein_synthesis)).encode()))
-    y = slow.initial_state(fed)[:slow.rows]
+    y = slow.initial_state(slow.metabolism.initial_state(fed))[:slow.rows]
     y[:HEAD] = np.array([0.7, 0.6, 0.8, 0.5, 0.3, 0.2])[:, None] * rng.uniform(0.5, 1.5, (HEAD, K))
     y[HEAD:] *= rng.uniform(0.8, 1.2, y[HEAD:].shape)
     conditions = Conditions(fed=fed, protein_synthesis=protein_synthesis, mp1_forcing=forcing,

@@ -28,6 +28,10 @@ Differences from scipy:
   current c and the same Jacobian (scipy refactorises at every change of step size or order,
   except after a failed error test, where it keeps the matrix without correction);
 - per-column events freeze a column at its crossing time (derivative 0, excluded from norms);
+- trailing quadrature rows (``quadrature``: variables no derivative depends on, such as cumulative
+  counters) are integrated by the same formula but kept out of the Newton matrices and of every
+  norm, as in CVODES with ``errconQ`` off (Serban & Hindmarsh 2005): their corrector is explicit,
+  and the leading rows take the same steps with or without them;
 - the object keeps the last step size, Jacobian and factorisation between ``integrate`` calls.
 """
 
@@ -133,6 +137,8 @@ class BatchBDF:
     that no derivative depends on together are perturbed in one call. Both are used only by the
     finite-difference Jacobian. max_step: largest step size. newton_matrices: how the Newton
     matrices are factorised and solved (default :class:`~mbsim.engine.newton_matrices.DenseNewton`).
+    quadrature: number of trailing rows that no derivative depends on; the Jacobian and the
+    tolerances' norms cover the leading rows only (``atol`` still covers all n rows).
 
     The object remembers the last step size, Jacobian and factorisation: the next ``integrate``
     call (a new interval, possibly after a discontinuous change of the state) restarts at order 1
@@ -141,7 +147,7 @@ class BatchBDF:
     """
 
     def __init__(self, rtol: float, atol, *, jac_columns=None, jac_sparsity=None,
-                 max_step: float = np.inf, newton_matrices=None):
+                 max_step: float = np.inf, newton_matrices=None, quadrature: int = 0):
         if not rtol > 0 or not max_step > 0:
             raise ValueError(f"rtol and max_step must be > 0, got {rtol}, {max_step}")
         self.rtol = float(max(rtol, 100 * EPS))
@@ -152,6 +158,9 @@ class BatchBDF:
         self.jac_sparsity = None if jac_sparsity is None else np.asarray(jac_sparsity) != 0
         self._fd_groups: dict[int, list[np.ndarray]] = {}
         self.max_step = float(max_step)
+        if quadrature < 0:
+            raise ValueError(f"quadrature must be >= 0, got {quadrature}")
+        self.quadrature = int(quadrature)
         self.newton_matrices = newton_matrices or DenseNewton()
         self.newton_tol = max(10 * EPS / self.rtol, min(0.03, self.rtol ** 0.5))
         self.last_step: float | None = None
@@ -189,7 +198,8 @@ class BatchBDF:
         """Integrate Y' = fun(t, Y) from t0 to t1 > t0 starting at y0 (n, k).
 
         fun(t, Y) is called with the common time t (a float) and Y of shape (n, k) and returns
-        (n, k). jac(t, Y), if given, returns the per-column Jacobians (k, n, n); otherwise they
+        (n, k). jac(t, Y), if given, returns the per-column Jacobians (k, n, n) over the
+        rows before the quadrature ones; otherwise they
         are finite differences, whose base point is a derivative already evaluated (no extra call).
         sample_times (in [t0, t1]) are evaluated from the interpolating polynomial of the step
         containing them. event(Y) -> (k,) margins: a column fires where its margin goes from > 0
@@ -209,6 +219,9 @@ class _Run:
             raise ValueError(f"y0 must be (n, k) and t1 >= t0; got shape {y0.shape}, [{t0}, {t1}]")
         self.solver, self.user_fun, self.user_jac, self.event = solver, fun, jac, event
         self.n, self.k = y0.shape
+        self.lead = self.n - solver.quadrature   # rows in the Newton matrices and the norms
+        if self.lead < 1:
+            raise ValueError(f"{solver.quadrature} quadrature rows leave none of {self.n} to solve")
         self.t, self.t1, self.y = t0, t1, y0
         self.atol = np.broadcast_to(solver.atol, (self.n,))[:, None]
         self.live = np.ones(self.k, bool) if active is None else np.array(active, dtype=bool)
@@ -228,19 +241,19 @@ class _Run:
         self.jac_calls += 1
         if self.user_jac is not None:
             J = np.array(self.user_jac(t, Y), dtype=float)
-            expected = (self.k, self.n, self.n)
+            expected = (self.k, self.lead, self.lead)
             if J.shape != expected:
                 raise ValueError(f"jac returned shape {J.shape}, expected {expected}")
         else:
-            F = self.fun(t, Y) if F is None else F
-            J = np.zeros((self.k, self.n, self.n))
+            F = (self.fun(t, Y) if F is None else F)[:self.lead]
+            J = np.zeros((self.k, self.lead, self.lead))
             floor = self.atol / self.solver.rtol
             pattern = self.solver.jac_sparsity
             work = Y.copy()
-            for group in self.solver.fd_groups(self.n):
+            for group in self.solver.fd_groups(self.lead):
                 work[group] = Y[group] + 1.5e-8 * np.maximum(np.abs(Y[group]), floor[group])
                 delta = work[group] - Y[group]
-                change = self.fun(t, work) - F
+                change = self.fun(t, work)[:self.lead] - F
                 for i, step in zip(group, delta):
                     quotient = change / step
                     J[:, :, i] = (quotient if pattern is None
@@ -263,13 +276,15 @@ class _Run:
             raise SimulationError(f"singular Newton matrix at {_at(self.t)}: {exc}") from exc
         self.c_factored = c
 
-    def max_norm(self, norms: np.ndarray) -> float:
-        """Largest per-column norm over the live columns (nan if any of them is nan)."""
+    def max_norm(self, x: np.ndarray, scale: np.ndarray) -> float:
+        """Largest per-column RMS norm of x / scale over the live columns and the leading rows
+        (nan if any of them is nan)."""
+        norms = _column_norms(x[:self.lead], scale[:self.lead])
         return float(np.max(np.where(self.live, norms, 0.0)))
 
     def blame(self, values: np.ndarray, scale: np.ndarray, what: str) -> None:
         """Remember the worst column and row of a failed attempt, for the error message."""
-        ratio = np.where(self.live, np.abs(values / scale), 0.0)
+        ratio = np.where(self.live, np.abs(values[:self.lead] / scale[:self.lead]), 0.0)
         if not np.all(np.isfinite(ratio)):
             col, row = _first_bad(ratio, self.live)
             self.culprit = f"non-finite {what} in column {col}, row {row}"
@@ -293,8 +308,12 @@ class _Run:
             if not np.all(np.isfinite(F)):
                 self.blame(F, scale, "derivative")
                 return False, iteration + 1, y, d
-            dy = correction * self.solver.newton_matrices.solve(self.inverse, c * F - psi - d)
-            dy_norm = self.max_norm(_column_norms(dy, scale))
+            residual = c * F - psi - d
+            dy = np.empty_like(residual)
+            dy[:self.lead] = correction * self.solver.newton_matrices.solve(
+                self.inverse, residual[:self.lead])
+            dy[self.lead:] = residual[self.lead:]     # quadrature rows: explicit corrector
+            dy_norm = self.max_norm(dy, scale)
             rate = None if dy_norm_old is None else dy_norm / dy_norm_old
             if not np.isfinite(dy_norm) or (rate is not None and (
                     rate >= 1 or rate ** (NEWTON_MAXITER - iteration) / (1 - rate) * dy_norm
@@ -322,11 +341,12 @@ class _Run:
         if solver.last_step is not None:
             return min(solver.last_step, interval, solver.max_step)
         scale = self.atol + solver.rtol * np.abs(y0)
-        d0, d1 = _column_norms(y0, scale), _column_norms(F0, scale)
+        lead = slice(0, self.lead)
+        d0, d1 = _column_norms(y0[lead], scale[lead]), _column_norms(F0[lead], scale[lead])
         h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
         h0 = min(float(np.min(h0[self.live])), interval)
         F1 = self.fun(self.t + h0, y0 + h0 * F0)
-        d2 = _column_norms(F1 - F0, scale) / h0
+        d2 = _column_norms((F1 - F0)[lead], scale[lead]) / h0
         small = (d1 <= 1e-15) & (d2 <= 1e-15)
         h1 = np.where(small, max(1e-6, h0 * 1e-3),
                       (0.01 / np.maximum(np.maximum(d1, d2), 1e-300)) ** 0.5)
@@ -350,7 +370,7 @@ class _Run:
         self.D[1] = F0 * self.h_abs
         self.order, self.n_equal_steps = 1, 0
         previous, previous_live, inverse, c_factored = solver.last_newton
-        if (previous is not None and previous.shape == (self.k, self.n, self.n)
+        if (previous is not None and previous.shape == (self.k, self.lead, self.lead)
                 and not np.any(self.live & ~previous_live)):
             self.J, self.jacobian_live = previous, previous_live
             self.inverse, self.c_factored = inverse, c_factored
@@ -405,7 +425,7 @@ class _Run:
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
                 scale = self.atol + solver.rtol * np.abs(y_new)
                 error = _ERROR_CONST[order] * d
-                error_norm = self.max_norm(_column_norms(error, scale))
+                error_norm = self.max_norm(error, scale)
                 if error_norm <= 1:
                     break
                 self.blame(error, scale, "local error")
@@ -430,9 +450,9 @@ class _Run:
 
     def select_order(self, scale: np.ndarray, error_norm: float, safety: float) -> None:
         D, order = self.D, self.order
-        error_m_norm = (self.max_norm(_column_norms(_ERROR_CONST[order - 1] * D[order], scale))
+        error_m_norm = (self.max_norm(_ERROR_CONST[order - 1] * D[order], scale)
                         if order > 1 else np.inf)
-        error_p_norm = (self.max_norm(_column_norms(_ERROR_CONST[order + 1] * D[order + 2], scale))
+        error_p_norm = (self.max_norm(_ERROR_CONST[order + 1] * D[order + 2], scale)
                         if order < MAX_ORDER else np.inf)
         with np.errstate(divide="ignore"):
             factors = np.array([error_m_norm, error_norm, error_p_norm]) ** (

@@ -48,6 +48,11 @@ class PlasticityLedger:
         return cls(tuple(compartments), float(alpha), np.zeros(shape), np.zeros(shape),
                    np.zeros(shape))
 
+    def column(self, j: int) -> "PlasticityLedger":
+        """The ledger of column ``j`` of a ledger with a column axis."""
+        return PlasticityLedger(self.compartments, self.alpha, self.m0[..., j], self.m1[..., j],
+                                self.malpha[..., j])
+
     def _add(self, phase: str, change: np.ndarray, memory) -> None:
         """Count per-synapse changes of one phase, summed per compartment."""
         i = PHASES.index(phase)

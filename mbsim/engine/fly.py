@@ -1,23 +1,27 @@
-"""One virtual fly through a protocol: spiking windows where something happens, the slow layer between.
+"""Virtual flies through a protocol: spiking windows where something happens, the slow layer between.
 
-The loop walks the schedule's breakpoints in time order. Between two breakpoints the slow layer
-integrates with constant conditions (feeding, drugs, forcing); at a breakpoint the instant events act:
-a trial's window is simulated (cached) and its plastic change enters the memory stores, a cold shock
-erases labile memory, a test reads the MBONs through each phase's efficacy.
+:class:`Fly` walks k state columns through one schedule together: the flies of a cohort (one noise
+seed each) or the parameter vectors of a fit's batch (one seed for all). The loop walks the
+schedule's breakpoints in time order. Between two breakpoints the slow layer integrates every
+column with constant conditions (feeding, drugs, forcing); at a breakpoint the instant events act:
+each seed's window is simulated (cached) and its plastic change enters the memory stores, a cold
+shock erases labile memory, a test reads the MBONs through each phase's efficacy.
 """
 
 from __future__ import annotations
 
 import copy
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..units import format_time
 from .energy import PlasticityLedger, window_activity
 from .memory import PHASES, SynapticMemory
-from ..units import format_time
-from .slow import ARM, CAPTURE, GLOBALS, MP1, SIGNAL, Conditions, SlowLayer
+from .outcome import FlyOutcome, window_record
+from .slow import ARM, CAPTURE, HEAD, MP1, SIGNAL, Conditions, SlowLayer
 from .windows import WindowCache, test_window, trial_window
 
 #: Phases read at every test: all stores together, then each store alone.
@@ -25,72 +29,65 @@ TEST_PHASES = ("total",) + PHASES
 
 
 @dataclass
-class WindowRecord:
-    label: str
-    start: float
-    duration: float
-    rates: dict  # cell_type -> mean rate [Hz]
-    kc_fraction_active: float
-
-
-@dataclass
-class FlyOutcome:
-    """Everything one fly contributes to a run's result."""
-
-    p_avoid: np.ndarray                 # (n_tests, len(TEST_PHASES))
-    windows: list[WindowRecord]
-    sample_times: np.ndarray            # (n_samples,)
-    samples: np.ndarray                 # (n_samples, n_state) slow-layer state
-    weights: np.ndarray                 # (n_samples, n_comp, 3) mean change of CS+ KCs' synapses
-    plasticity: PlasticityLedger
-    metabolism_ledger: dict | None
-    death_time: float = np.nan
-    censored: bool = True
-    raster: tuple | None = field(default=None, repr=False)
-    timing: dict = field(default_factory=dict)  # wall seconds: spiking windows, slow layer
-
-
-@dataclass
 class Walk:
-    """The state of one pass through a protocol."""
+    """The state of one pass through a protocol (every array carries the column axis last)."""
 
     memory: SynapticMemory
-    cs_plus_kcs: np.ndarray
-    y: np.ndarray
+    cs_plus_kcs: np.ndarray       # (n_kc, k) KCs the first training window's CS+ activated
+    y: np.ndarray                 # (n, k) slow-layer state
     ledger: PlasticityLedger
-    p_avoid: np.ndarray
-    y_start: np.ndarray | None = None
+    p_avoid: np.ndarray           # (n_tests, len(TEST_PHASES), k)
+    windows: list                 # one list of WindowRecord per column
     t: float = 0.0
     recent_trials: float = 0.0    # decayed count of recent trial ends (MP1 refractoriness)
     last_trial_end: float = -np.inf
-    windows: list = field(default_factory=list)
     samples: list = field(default_factory=list)
     weights: list = field(default_factory=list)
     raster: tuple | None = None
 
 
 class Fly:
-    """Simulates one fly (one network seed) through a schedule.
+    """Walks the columns of ``slow`` (a :class:`SlowLayer`) through a schedule; column j sees the
+    spiking windows of noise seed ``seeds[j]``.
 
     ``network`` is a :class:`~mbsim.engine.network_view.NetworkView` (or anything with its methods):
     ``simulate``, ``efficacy_change``, ``choice_probability`` and the KC/compartment layout.
-    Subclasses may carry columns (one per parameter vector) in the slow state and memory stores;
-    they then set ``record_weights = False``.
+    ``rows``: the KCs the memory keeps (None: all). ``caches``: seed -> :class:`WindowCache`
+    (shared by a survival sibling and across a fit's evaluations). ``threads``: windows of
+    different seeds or phases simulated side by side (they run as separate processes).
     """
 
     record_weights = True
-    columns: int | None = None       # state columns (None: one fly, plain arrays)
-    rows: np.ndarray | None = None   # KCs the memory keeps (None: all)
     ledger_class = PlasticityLedger
 
-    def __init__(self, network, schedule, memory_params, metabolism=None, seed: int = 0,
-                 alpha: float = 0.5, record_raster: bool = False):
-        self.network, self.schedule = network, schedule
-        self.params = memory_params
-        self.slow = SlowLayer(memory_params, metabolism)
-        self.seed, self.alpha, self.record_raster = seed, alpha, record_raster
-        self.cache = WindowCache(network)
+    def __init__(self, network, schedule, memory_params, slow: SlowLayer, seeds, *,
+                 alpha: float = 0.5, record_raster: bool = False, rows: np.ndarray | None = None,
+                 caches: dict | None = None, threads: int = 1):
+        if len(seeds) != slow.columns:
+            raise ValueError(f"{len(seeds)} seeds for {slow.columns} columns")
+        self.network, self.schedule, self.params, self.slow = network, schedule, memory_params, slow
+        self.seeds = [int(s) for s in seeds]
+        self.groups = {s: np.flatnonzero(np.array(self.seeds) == s) for s in dict.fromkeys(self.seeds)}
+        self.alpha, self.record_raster, self.rows, self.threads = alpha, record_raster, rows, threads
+        self.caches = caches if caches is not None else {}
+        for seed in self.groups:
+            self.caches.setdefault(seed, WindowCache(network))
         self.slow_seconds = 0.0
+
+    @property
+    def columns(self) -> int:
+        return self.slow.columns
+
+    def _map(self, function, items) -> list:
+        items = list(items)
+        if self.threads <= 1 or len(items) <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(min(self.threads, len(items))) as pool:
+            return list(pool.map(function, items))
+
+    def _columns_of(self, seed):
+        """Column index of a seed's columns: all columns as one slice when there is one seed."""
+        return slice(None) if len(self.groups) == 1 else self.groups[seed]
 
     # --- conditions ----------------------------------------------------------------
     def fed(self, t: float) -> bool:
@@ -132,33 +129,42 @@ class Fly:
         keep = np.isfinite(times) & (times >= self.start_time()) & (times <= self.end_time())
         return np.unique(times[keep])
 
-    # --- the loop ------------------------------------------------------------------
-    def run(self, sample_times: np.ndarray) -> FlyOutcome:
-        """Walk the protocol; then, if it asks, follow a starved sibling until death."""
-        walk = self.walk(sample_times, with_tests=True)
-        death_time, censored = (self.survival_sibling().follow_survival()
-                                if self.schedule.survival is not None
-                                and self.slow.metabolism is not None else (np.nan, True))
-        return FlyOutcome(walk.p_avoid, walk.windows, sample_times,
-                          np.concatenate(walk.samples), np.concatenate(walk.weights),
-                          walk.ledger,
-                          self.slow.metabolism.ledger(walk.y[len(GLOBALS):])
-                          if self.slow.metabolism is not None else None,
-                          death_time, censored, walk.raster,
-                          {"spiking": self.cache.seconds, "slow": self.slow_seconds})
+    def initial_body(self, fed: bool) -> np.ndarray | None:
+        """(n_metabolism, k) starting metabolism: each fly's reserves drawn from its own seed."""
+        metabolism = self.slow.metabolism
+        if metabolism is None:
+            return None
+        return np.stack([metabolism.initial_state(fed, np.random.default_rng(seed))
+                         for seed in self.seeds], axis=1)
 
-    def walk(self, sample_times: np.ndarray, with_tests: bool) -> "Walk":
-        s = self.schedule
+    # --- the loop ------------------------------------------------------------------
+    def run(self, sample_times: np.ndarray) -> list[FlyOutcome]:
+        """Walk the protocol; then, if it asks, follow starved siblings until death. One outcome
+        per column."""
+        walk = self.walk(sample_times, with_tests=True)
+        k = self.columns
+        death, censored = np.full(k, np.nan), np.ones(k, bool)
+        if self.schedule.survival is not None and self.slow.metabolism is not None:
+            death, censored = self.survival_sibling().follow_survival()
+        samples, weights = np.concatenate(walk.samples), np.concatenate(walk.weights)
+        metabolism = self.slow.metabolism
+        return [FlyOutcome(walk.p_avoid[..., j], walk.windows[j], sample_times, samples[..., j],
+                           weights[..., j], walk.ledger.column(j),
+                           metabolism.ledger(walk.y[HEAD:, j]) if metabolism is not None else None,
+                           float(death[j]), bool(censored[j]), walk.raster if j == 0 else None,
+                           {"spiking": self.caches[seed].seconds / len(self.groups[seed]),
+                            "slow": self.slow_seconds / k})
+                for j, seed in enumerate(self.seeds)]
+
+    def walk(self, sample_times: np.ndarray, with_tests: bool) -> Walk:
+        s, k = self.schedule, self.columns
         points = self.breakpoints()
-        columns = (self.columns,) if self.columns else ()
-        walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask, self.columns,
-                                                self.rows),
-                    cs_plus_kcs=np.zeros(self.network.n_kc, dtype=bool),
-                    y=self.slow.initial_state(self.fed(points[0]), np.random.default_rng(self.seed)),
-                    ledger=self.ledger_class.empty(self.network.compartments, self.alpha,
-                                                   self.columns),
-                    p_avoid=np.full((len(s.tests), len(TEST_PHASES)) + columns, np.nan))
-        walk.y_start = walk.y.copy()
+        walk = Walk(memory=SynapticMemory.naive(self.network.kc_compartment_mask, k, self.rows),
+                    cs_plus_kcs=np.zeros((self.network.n_kc, k), dtype=bool),
+                    y=self.slow.initial_state(self.initial_body(self.fed(points[0]))),
+                    ledger=self.ledger_class.empty(self.network.compartments, self.alpha, k),
+                    p_avoid=np.full((len(s.tests), len(TEST_PHASES), k), np.nan),
+                    windows=[[] for _ in range(k)])
         starts = {round(t.start, 9) for t in s.trials}
         ends = {round(t.start + t.stimulus_duration, 9): t for t in s.trials}
         tests = {round(t, 9): i for i, t in enumerate(s.tests)} if with_tests else {}
@@ -181,14 +187,14 @@ class Fly:
         walk.ledger.close(walk.memory)
         return walk
 
-    def mp1_episode(self, walk: "Walk", t: float) -> float:
+    def mp1_episode(self, walk: Walk, t: float) -> float:
         """Amplitude of the MP1 episode after a trial ending at ``t``: weaker after recent trials."""
         decay = np.exp(-(t - walk.last_trial_end) / self.params["mp1_refractory_time"])
         walk.recent_trials = 1.0 + walk.recent_trials * decay
         walk.last_trial_end = t
         return self.params["mp1_episode"] / walk.recent_trials
 
-    def advance(self, walk: "Walk", t0: float, t1: float, conditions: Conditions,
+    def advance(self, walk: Walk, t0: float, t1: float, conditions: Conditions,
                 sample_times: np.ndarray = np.empty(0)) -> None:
         """Carry the slow layer and the memory stores from ``t0`` to ``t1``."""
         inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
@@ -202,12 +208,26 @@ class Fly:
         walk.ledger.add_consolidation(walk.memory, coefficients)
         walk.memory.advance(coefficients, self.params)
 
-    def train(self, trial, walk: "Walk") -> None:
-        """Simulate a trial's window and put its change into the memory stores."""
-        window = trial_window(trial, self.schedule.interventions, not self.fed(trial.start), self.seed)
-        result = self.cache.simulate(window, record_raster=self.record_raster)
+    def efficacy_changes(self, results: dict) -> np.ndarray:
+        """Plastic change per (KC, compartment) of each seed's window: (n_kc, n_comp) when all
+        columns share one seed, else (n_kc, n_comp, k)."""
+        if len(self.groups) == 1:
+            return self.network.efficacy_change(next(iter(results.values())))
+        out = np.empty(self.network.kc_compartment_mask.shape + (self.columns,))
+        for seed, columns in self.groups.items():
+            out[..., columns] = self.network.efficacy_change(results[seed])[..., None]
+        return out
+
+    def train(self, trial, walk: Walk) -> None:
+        """Simulate each seed's window of a trial and put its change into the memory stores."""
+        starved = not self.fed(trial.start)
+        seeds = list(self.groups)
+        windows = [trial_window(trial, self.schedule.interventions, starved, s) for s in seeds]
+        results = dict(zip(seeds, self._map(
+            lambda i: self.caches[seeds[i]].simulate(windows[i], record_raster=self.record_raster),
+            range(len(seeds)))))
         genotype = self.schedule.genotype
-        received = walk.memory.add_change(self.network.efficacy_change(result), self.params,
+        received = walk.memory.add_change(self.efficacy_changes(results), self.params,
                                           arm_enabled="radish" not in genotype,
                                           ltm_enabled="crebB_block" not in genotype)
         walk.ledger.add_window(received, walk.memory)
@@ -215,42 +235,57 @@ class Fly:
             walk.y[SIGNAL] += self.params["sugar_consolidation"]
         if self.slow.metabolism is not None:
             costs = walk.ledger.window_costs(received, walk.memory)
-            activity = window_activity(result, self.network, costs)
-            walk.y[len(GLOBALS):] = self.slow.metabolism.apply_window(walk.y[len(GLOBALS):],
-                                                                      activity)
+            for seed in seeds:
+                columns = self._columns_of(seed)
+                activity = window_activity(results[seed], self.network,
+                                           {phase: c[:, columns] for phase, c in costs.items()})
+                walk.y[HEAD:, columns] = self.slow.metabolism.apply_window(
+                    walk.y[HEAD:, columns], activity)
         if not walk.cs_plus_kcs.any():
-            walk.cs_plus_kcs = result.kc_counts[0] > 0
+            for seed in seeds:
+                walk.cs_plus_kcs[:, self.groups[seed]] = (results[seed].kc_counts[0] > 0)[:, None]
             if self.record_raster:
-                walk.raster = getattr(result, "kc_raster", None)
-        walk.windows.append(self.record(result, trial.start, window.label))
+                walk.raster = getattr(results[self.seeds[0]], "kc_raster", None)
+        for seed, window in zip(seeds, windows):
+            record = window_record(results[seed], trial.start, window.label, self.network.type_sizes)
+            for column in self.groups[seed]:
+                walk.windows[column].append(record)
 
-    def test(self, t, walk: "Walk") -> np.ndarray:
-        """P(avoid CS+) read through each phase's efficacy."""
+    def test(self, t, walk: Walk) -> np.ndarray:
+        """P(avoid CS+) read through each phase's efficacy: (len(TEST_PHASES), k)."""
         s = self.schedule
-        window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
-                             self.seed, f"test at {format_time(t - s.training_end)}")
-        naive = self.cache.simulate(window)  # the readout balances innate odor drives against it
-        probabilities = []
-        for phase in TEST_PHASES:
-            efficacy = walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
-            result = self.cache.simulate(window, efficacy)
-            if phase == "total":
-                walk.windows.append(self.record(result, t, window.label))
-            probabilities.append(self.network.choice_probability(result, naive))
-        return np.asarray(probabilities)
+        label = f"test at {format_time(t - s.training_end)}"
+        windows = {seed: test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
+                                     seed, label) for seed in self.groups}
+        naive = dict(zip(windows, self._map(lambda seed: self.caches[seed].simulate(windows[seed]),
+                                            windows)))  # the readout balances innate drives
+        efficacies = [walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
+                      for phase in TEST_PHASES]
+        jobs = [(i, j) for i in range(len(TEST_PHASES)) for j in range(self.columns)]
+
+        def read(job):
+            i, j = job
+            seed = self.seeds[j]
+            return self.caches[seed].simulate(windows[seed], efficacies[i][..., j])
+        results = dict(zip(jobs, self._map(read, jobs)))
+        for j, seed in enumerate(self.seeds):
+            walk.windows[j].append(window_record(results[0, j], t, label, self.network.type_sizes))
+        return np.array([[self.network.choice_probability(results[i, j], naive[self.seeds[j]])
+                          for j in range(self.columns)] for i in range(len(TEST_PHASES))])
 
     # --- survival -------------------------------------------------------------------
     def survival_sibling(self) -> "Fly":
-        """The same fly in the sibling group that is starved from ``survival.starve_from`` on."""
+        """The same flies in the sibling group that is starved from ``survival.starve_from`` on."""
         s = self.schedule
         start = s.survival.starve_from
         feeding = tuple((t, state) for t, state in s.feeding if t < start) + ((start, "starved"),)
-        sibling = copy.copy(self)   # same network, parameters, slow layer and window cache
+        sibling = copy.copy(self)   # same network, parameters, slow layer and window caches
         sibling.schedule = replace(s, feeding=feeding, tests=())
         return sibling
 
-    def follow_survival(self) -> tuple[float, bool]:
-        """(death time [s], censored): walk the protocol starved, then starve until death."""
+    def follow_survival(self) -> tuple[np.ndarray, np.ndarray]:
+        """(death times [s], censored) per column: walk the protocol starved, then starve until
+        death."""
         walk = self.walk(np.empty(0), with_tests=False)
         start = self.schedule.survival.starve_from
         if start > walk.t:
@@ -261,20 +296,13 @@ class Fly:
 
     # --- summaries ------------------------------------------------------------------
     def weights_at(self, elapsed, samples, before) -> np.ndarray:
-        """Mean change per compartment and phase at sample times, from the coefficients."""
+        """Mean change per compartment and phase at sample times, from the coefficients:
+        (n_samples, n_comp, 3, k)."""
         p = self.params
-        out = np.empty((len(elapsed), before.shape[0], len(PHASES)))
-        out[:, :, 0] = before[None, :, 0] * np.exp(-elapsed / p["tau_labile"])[:, None]
-        out[:, :, 1] = before[None, :, 1] * samples[:, ARM][:, None]
-        out[:, :, 2] = (before[None, :, 2] * np.exp(-elapsed / p["tau_ltm"])[:, None]
-                        + before[None, :, 3] * samples[:, CAPTURE][:, None])
+        labile = np.exp(-elapsed / p["tau_labile"])[:, None, None]
+        ltm = np.exp(-elapsed / p["tau_ltm"])[:, None, None]
+        out = np.empty((len(elapsed), before.shape[0], len(PHASES), self.columns))
+        out[:, :, 0] = before[None, :, 0] * labile
+        out[:, :, 1] = before[None, :, 1] * samples[:, None, ARM]
+        out[:, :, 2] = before[None, :, 2] * ltm + before[None, :, 3] * samples[:, None, CAPTURE]
         return out
-
-    def record(self, result, start, label: str) -> WindowRecord:
-        """Summary of a window; ``label`` names this occurrence (a cached result may be shared)."""
-        window = result.window
-        counts = result.spikes_by_type
-        rates = {str(k): float(v) / window.duration / max(self.network.type_sizes.get(k, 1), 1)
-                 for k, v in counts.items()}
-        active = float(np.mean(result.kc_counts.sum(axis=0) > 0)) if result.kc_counts.size else 0.0
-        return WindowRecord(label, float(start), window.duration, rates, active)

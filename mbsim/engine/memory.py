@@ -141,11 +141,11 @@ class SynapticMemory:
 
     def add_change(self, delta: np.ndarray, params: ParameterSet, *, arm_enabled: bool = True,
                    ltm_enabled: bool = True) -> dict[str, np.ndarray]:
-        """Add one window's change (n_kc, n_compartments) to the stores; returns the change each
-        synapse's phases received."""
+        """Add one window's change (n_kc, n_compartments[, k]) to the stores; returns the change
+        each synapse's phases received."""
         delta = np.asarray(delta, float) if self.rows is None else np.asarray(delta, float)[self.rows]
         delta = delta[self.kc, self.compartment]
-        if self.labile.ndim == 2:
+        if delta.ndim < self.labile.ndim:   # one change for every column
             delta = delta[:, None]
         self.labile += delta
         received = {"labile": delta}
@@ -175,9 +175,11 @@ class SynapticMemory:
 
     def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
         """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses:
-        (n_comp, 4[, k])."""
+        (n_comp, 4[, k]); ``kc_selection`` is (n_kc,) or (n_kc, k), one selection per column."""
         selected = kc_selection if self.rows is None else kc_selection[self.rows]
-        weights = selected[self.kc].astype(float).reshape((-1,) + (1,) * (self.labile.ndim - 1))
+        weights = selected[self.kc].astype(float)
+        if weights.ndim < self.labile.ndim:
+            weights = weights[:, None]
         counts = np.maximum(self.per_compartment(weights), 1)
         stores = [self.store(p) for p in PHASES] + [self.tag]
         return np.stack([self.per_compartment(store * weights) / counts for store in stores], axis=1)

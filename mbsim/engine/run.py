@@ -20,6 +20,7 @@ from . import results
 from .fly import Fly
 from .memory import load_memory_params
 from .network_view import NetworkView
+from .slow import SlowLayer
 from .windows import window_seed
 
 
@@ -37,6 +38,7 @@ class RunSettings:
     seed: int | None = None              # None = the protocol's
     alpha: float = 0.5                   # exponent of M_alpha
     samples: int = 240                   # time points of the recorded time courses
+    batch_size: int = 32                 # flies integrated together as columns of one slow layer
 
 
 def build_model(settings: RunSettings):
@@ -68,13 +70,21 @@ def sample_times(schedule, count: int) -> np.ndarray:
     return np.unique(np.concatenate([training, after]))
 
 
-def run_fly(task):
-    """One fly (a picklable task for process pools and Dask)."""
-    schedule, settings, fly_seed = task
+def run_batch(task) -> list:
+    """A batch of flies, one column each (a picklable task for process pools and Dask): their
+    outcomes in order of their seeds."""
+    schedule, settings, seeds, threads = task
     network, _, mem_params, metabolism = build_model(settings)
-    fly = Fly(network, schedule, mem_params, metabolism, seed=fly_seed,
-              alpha=settings.alpha, record_raster=True)
+    slow = SlowLayer(mem_params, metabolism, columns=len(seeds))
+    fly = Fly(network, schedule, mem_params, slow, seeds, alpha=settings.alpha,
+              record_raster=True, threads=threads)
     return fly.run(sample_times(schedule, settings.samples))
+
+
+def batches(seeds: list[int], size: int) -> list[list[int]]:
+    """The cohort's seeds in consecutive batches of ``size`` (set by the settings, never by the
+    number of workers, so numbers do not depend on ``jobs``)."""
+    return [seeds[i:i + size] for i in range(0, len(seeds), size)]
 
 
 def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
@@ -91,9 +101,13 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     compile_started = time.perf_counter()
     network.network.compile()
     compile_seconds = time.perf_counter() - compile_started
-    tasks = [(schedule, settings, window_seed(seed, "fly", i)) for i in range(cohort)]
-    outcomes = map_tasks(run_fly, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
-                         description="flies")
+    groups = batches([window_seed(seed, "fly", i) for i in range(cohort)], settings.batch_size)
+    workers = min(jobs, len(groups))
+    threads = max(1, jobs // workers) if scheduler is None else 1
+    tasks = [(schedule, settings, group, threads) for group in groups]
+    outcomes = [outcome for batch in map_tasks(run_batch, tasks, jobs=workers, scheduler=scheduler,
+                                               progress=progress, description="fly batches")
+                for outcome in batch]
     rng = np.random.default_rng(window_seed(seed, "choices"))
     retention_times = np.asarray(schedule.tests) - schedule.training_end
     retention, choices = results.retention_dataset(outcomes, retention_times, rng)

@@ -1,6 +1,7 @@
 """The slow layer between spiking windows: MP1 activity, the consolidation program and metabolism.
 
-State (fly-wide scalars, then the metabolism's variables if a metabolism model is attached):
+The state is an (n, k) array: one column per fly of a cohort, or per parameter vector of a fit's
+batch. Rows (fly-wide scalars, then the metabolism's variables if a metabolism model is attached):
 
 * ``mp1``  post-training activity of the LTM-gating DANs (MP1/MV1): set to ``mp1_episode`` at the end of
   each training trial, reset to 0 when the next trial starts (training interrupts the episode), decaying
@@ -14,6 +15,11 @@ State (fly-wide scalars, then the metabolism's variables if a metabolism model i
   (1, 1, 0, 0) at the start of every interval.
 
 The consolidation program runs at ``P = protein_synthesis * hill(signal)``.
+
+All columns are integrated together by :class:`~mbsim.engine.batch_bdf.BatchBDF` with the analytic
+Jacobian: one common step, each column's error controlled as if it were alone. The metabolism's
+cumulative ledger counters, when kept, are quadrature rows: integrated with the state but outside
+the Newton matrices and the error control, so they never change the steps of the dynamic rows.
 """
 
 from __future__ import annotations
@@ -21,17 +27,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from ..errors import SimulationError
 from ..parameters import ParameterSet
+from .batch_bdf import BatchBDF
 from .memory import Coefficients, consolidation_level, consolidation_slope
+from .newton_matrices import ArrowNewton
 
 GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
            "capture_coefficient", "captured")
 MP1, SIGNAL, ARM, TAG, CAPTURE, CAPTURED = range(len(GLOBALS))
+HEAD = len(GLOBALS)
 #: The fly-wide scalars of a naive fly (unit-response coefficients at their interval start).
 NAIVE_GLOBALS = (0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
+#: Solver tolerances of protocol runs (relative; absolute in units of each row's typical size).
+RUN_TOLERANCES = (1e-6, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -42,37 +52,47 @@ class Conditions:
     protein_synthesis: bool = True   # False under cycloheximide
     ltm_enabled: bool = True         # False in LTM-deficient genotypes
     mp1_forcing: str | None = None   # "activate", "block" or None
-    tag_total: np.ndarray | None = None  # sum of |tag| per compartment at the interval's start
+    tag_total: np.ndarray | None = None  # sum of |tag| per compartment (and column) at the start
 
 
 class SlowLayer:
-    """Integrates the fly-wide slow variables (and an attached metabolism) over intervals."""
+    """Integrates the fly-wide slow variables (and an attached metabolism) of k columns.
 
-    def __init__(self, params: ParameterSet, metabolism=None):
-        self.params = params
-        self.metabolism = metabolism
+    ``ledger``: also integrate the metabolism's cumulative counters (runs; fits leave them out).
+    """
+
+    def __init__(self, params: ParameterSet, metabolism=None, *, columns: int = 1,
+                 tolerances: tuple[float, float] = RUN_TOLERANCES, ledger: bool = True):
+        self.params, self.metabolism, self.columns = params, metabolism, columns
         self.names = GLOBALS + (tuple(metabolism.names) if metabolism is not None else ())
-        self.solver_options = self._solver_options()
+        self.ledger = ledger and metabolism is not None
+        layout = metabolism.layout if metabolism is not None else None
+        self.rows = (len(self.names) if self.ledger
+                     else HEAD + (layout.n_dynamic if layout is not None else 0))
+        self.dynamic = HEAD + (layout.n_dynamic if layout is not None else 0)
+        self.scales = np.ones(HEAD) if layout is None else np.concatenate(
+            [np.ones(HEAD), layout.scales[:self.rows - HEAD]])   # typical size of each row
+        rtol, atol = tolerances
+        self.solver = BatchBDF(rtol, atol * self.scales, newton_matrices=self._newton_matrices(),
+                               quadrature=self.rows - self.dynamic)
 
-    def _solver_options(self) -> dict:
-        """LSODA for the scalars alone; BDF with the metabolism's sparsity and scales otherwise."""
+    def _newton_matrices(self):
+        """Each compartment's (pyruvate, ATP, PDH) is one block of an arrow-shaped Jacobian."""
         if self.metabolism is None:
-            return {"method": "LSODA", "rtol": 1e-6, "atol": 1e-9}
-        n_globals, n = len(GLOBALS), len(self.names)
-        sparsity = np.zeros((n, n), dtype=bool)
-        sparsity[:n_globals, :] = True                 # the scalars read the trigger
-        sparsity[n_globals:, :n_globals] = True        # metabolism reads MP1, P and the tag
-        sparsity[n_globals:, n_globals:] = self.metabolism.jac_sparsity
-        atol = np.concatenate([np.full(n_globals, 1e-9), 1e-9 * self.metabolism.layout.scales])
-        return {"method": "BDF", "rtol": 1e-6, "atol": atol, "jac_sparsity": sparsity,
-                "vectorized": True}
+            return None
+        return ArrowNewton(self.dynamic, self.metabolism.compartment_blocks + HEAD)
 
-    def initial_state(self, fed: bool, rng: np.random.Generator | None = None) -> np.ndarray:
-        head = np.array(NAIVE_GLOBALS)
+    def initial_state(self, body: np.ndarray | None) -> np.ndarray:
+        """(n, k) state of naive flies whose metabolism starts at ``body`` ((n_metabolism,) or
+        (n_metabolism, k); None without a metabolism)."""
+        head = np.tile(np.array(NAIVE_GLOBALS)[:, None], (1, self.columns))
         if self.metabolism is None:
             return head
-        return np.concatenate([head, self.metabolism.initial_state(fed, rng)])
+        body = np.asarray(body, float)
+        body = np.tile(body[:, None], (1, self.columns)) if body.ndim == 1 else body.copy()
+        return np.concatenate([head, body])
 
+    # --- right-hand side ----------------------------------------------------------------
     def consolidation(self, y: np.ndarray, conditions: Conditions):
         """Activity ``P`` of the LTM program; ``y`` may be (n,) or (n, k)."""
         if not (conditions.protein_synthesis and conditions.ltm_enabled):
@@ -84,12 +104,12 @@ class SlowLayer:
         or, without a metabolism model, MP1 activity gated by feeding state."""
         mp1 = np.maximum(y[MP1], 0.0)
         if self.metabolism is not None:
-            rise = self.metabolism.ltm_trigger(y[len(GLOBALS):])
+            rise = self.metabolism.ltm_trigger(y[HEAD:])
             return self.params["trigger_gain"] * mp1 * rise
         return mp1 * (1.0 if conditions.fed else self.params["starved_trigger"])
 
     def derivatives(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
-        """dy/dt; ``y`` may be (n,) or (n, k) (``solve_ivp(vectorized=True)``)."""
+        """dy/dt; ``y`` may be (n,) or (n, k)."""
         p = self.params
         P = self.consolidation(y, conditions)
         capture = p["capture_rate"] * P * y[TAG]
@@ -107,14 +127,14 @@ class SlowLayer:
         dy[CAPTURE] = capture - y[CAPTURE] / p["tau_ltm"]
         dy[CAPTURED] = capture
         if self.metabolism is not None:
-            dy[len(GLOBALS):] = self.metabolism.derivatives(t, y[len(GLOBALS):],
-                                                            self.drive(y, conditions))
+            dy[HEAD:] = self.metabolism.derivatives(t, y[HEAD:], self.drive(y, conditions))
         return dy
 
     def jacobian(self, t: float, y: np.ndarray, conditions: Conditions) -> np.ndarray:
-        """(k, n, n) d(dy/dt)/dy for y (n, k) holding the fly-wide rows and, with a metabolism,
+        """(k, n, n) d(dy/dt)/dy for y (n, k) over the fly-wide rows and, with a metabolism,
         its dynamic rows only (no ledger counters; :mod:`mbsim.metabolism.jacobian`)."""
         p, columns = self.params, y.shape[1]
+        y = y[:self.dynamic]
         P, P_slope = self.consolidation(y, conditions), self._consolidation_slope(y, conditions)
         mp1_on = (y[MP1] > 0).astype(float)
         J = np.zeros((columns, len(y), len(y)))
@@ -134,20 +154,20 @@ class SlowLayer:
             J[:, SIGNAL, MP1] = gain * mp1_on * (1.0 if conditions.fed else p["starved_trigger"])
             return J
         from ..metabolism.jacobian import metabolism_jacobian, trigger_slopes
-        head, lay = len(GLOBALS), self.metabolism.layout
-        rise, rise_dpyr, rise_dpdh = trigger_slopes(self.metabolism, y[head:])
+        lay = self.metabolism.layout
+        rise, rise_dpyr, rise_dpdh = trigger_slopes(self.metabolism, y[HEAD:])
         gain = gain * p["trigger_gain"]
         J[:, SIGNAL, MP1] = gain * mp1_on * rise
         mp1 = np.maximum(y[MP1], 0.0)
-        J[:, SIGNAL, head + lay.pyruvate.start:head + lay.pyruvate.stop] = (gain * mp1 * rise_dpyr).T
-        J[:, SIGNAL, head + lay.pdh.start:head + lay.pdh.stop] = (gain * mp1 * rise_dpdh).T
+        J[:, SIGNAL, HEAD + lay.pyruvate.start:HEAD + lay.pyruvate.stop] = (gain * mp1 * rise_dpyr).T
+        J[:, SIGNAL, HEAD + lay.pdh.start:HEAD + lay.pdh.stop] = (gain * mp1 * rise_dpdh).T
         drive = self.drive(y, conditions)
-        m = metabolism_jacobian(self.metabolism, y[head:], drive)
-        J[:, head:, head:] = m.state
-        J[:, head:, MP1] = m.mp1.T
-        J[:, head:, SIGNAL] = (m.consolidation * P_slope).T
+        m = metabolism_jacobian(self.metabolism, y[HEAD:], drive)
+        J[:, HEAD:, HEAD:] = m.state
+        J[:, HEAD:, MP1] = m.mp1.T
+        J[:, HEAD:, SIGNAL] = (m.consolidation * P_slope).T
         tag_total = self._tag_total(conditions)
-        atp = np.arange(head + lay.atp.start, head + lay.atp.stop)
+        atp = np.arange(HEAD + lay.atp.start, HEAD + lay.atp.stop)
         per_tag = p["capture_rate"] * (tag_total if tag_total.ndim == 2 else tag_total[:, None])
         J[:, atp, SIGNAL] += (m.ltm_rate * per_tag * P_slope * y[TAG]).T
         J[:, atp, TAG] = (m.ltm_rate * per_tag * P).T
@@ -175,51 +195,49 @@ class SlowLayer:
                     else tag_total * tag_rate)
         return Drive(fed=conditions.fed, mp1=y[MP1], consolidation=P, ltm_rate=ltm_rate)
 
+    # --- integration --------------------------------------------------------------------
+    def _integrate(self, t0, t1, y, conditions, **options):
+        return self.solver.integrate(lambda t, state: self.derivatives(t, state, conditions),
+                                     t0, t1, y[:self.rows],
+                                     jac=lambda t, state: self.jacobian(t, state, conditions),
+                                     **options)
+
     def advance(self, t0: float, t1: float, y0: np.ndarray, conditions: Conditions,
                 sample_times: np.ndarray = np.empty(0)):
-        """Integrate from ``t0`` to ``t1``; returns (end state, coefficients, samples at sample_times)."""
-        y0 = y0.copy()
-        y0[[ARM, TAG, CAPTURE, CAPTURED]] = (1.0, 1.0, 0.0, 0.0)
+        """Integrate from ``t0`` to ``t1``; returns (end state (n, k), coefficients (each (k,)),
+        samples (len(sample_times), n, k))."""
+        y = y0.copy()
+        y[[ARM, TAG, CAPTURE, CAPTURED]] = np.array([1.0, 1.0, 0.0, 0.0])[:, None]
         if t1 <= t0:
-            return y0, Coefficients(0.0, 1.0, 1.0, 0.0, 0.0), np.empty((0, len(y0)))
-        solution = solve_ivp(self.derivatives, (t0, t1), y0, args=(conditions,),
-                             dense_output=len(sample_times) > 0, **self.solver_options)
-        if not solution.success:
-            raise SimulationError(f"slow-layer solver failed between t={t0:.6g} s and "
-                                  f"t={t1:.6g} s: {solution.message}")
-        y1 = solution.y[:, -1]
-        self.check(t1, y1)
-        samples = (solution.sol(sample_times).T if len(sample_times)
-                   else np.empty((0, len(y0))))
-        return y1, Coefficients(t1 - t0, y1[ARM], y1[TAG], y1[CAPTURE], y1[CAPTURED]), samples
+            ones = np.ones(self.columns)
+            return y, Coefficients(0.0, ones, ones, 0 * ones, 0 * ones), np.empty((0,) + y.shape)
+        solution = self._integrate(t0, t1, y, conditions, sample_times=sample_times)
+        y[:self.rows] = solution.y
+        self.check(t1, y)
+        samples = np.repeat(y[None], len(sample_times), axis=0)
+        samples[:, :self.rows] = solution.samples
+        return y, Coefficients(t1 - t0, y[ARM], y[TAG], y[CAPTURE], y[CAPTURED]), samples
 
     def until_death(self, y: np.ndarray, t: float, survival, conditions: Conditions):
-        """(death time [s], censored) of a fly starved from ``survival.starve_from``: it dies when
-        its body reserves fall below the metabolism's ``death_threshold``; a fly alive at
-        ``starve_from + horizon`` is censored."""
-        metabolism, head = self.metabolism, len(GLOBALS)
-        if metabolism.is_dead(y[head:]):
-            return t, False
+        """(death times [s], censored) per column of flies starved from ``survival.starve_from``:
+        a column dies when its body reserves fall below its ``death_threshold``; one alive at
+        ``starve_from + horizon`` is censored (death time nan)."""
+        metabolism = self.metabolism
         end = survival.starve_from + survival.horizon
         if t >= end:
-            return np.nan, True
+            return np.full(self.columns, np.nan), np.ones(self.columns, bool)
 
-        def margin(_, state, *args):
-            return float(metabolism.reserve_energy(state[head:])) - metabolism.death_threshold
-        margin.terminal, margin.direction = True, -1
-        solution = solve_ivp(self.derivatives, (t, end), y, events=margin, args=(conditions,),
-                             **self.solver_options)
-        if not solution.success:
-            raise SimulationError(f"survival run failed after t={t:.6g} s: {solution.message}")
-        if len(solution.t_events[0]):
-            return float(solution.t_events[0][0]), False
-        return np.nan, True
+        def margin(state):
+            return metabolism.reserve_energy(state[HEAD:]) - metabolism.death_threshold
+        death = self._integrate(t, end, y, conditions, event=margin).event_times
+        return death, ~np.isfinite(death)
 
     def check(self, t: float, y: np.ndarray) -> None:
-        """Raise a :class:`SimulationError` naming the first non-finite variable."""
-        bad = np.flatnonzero(~np.isfinite(y))
-        if len(bad):
-            raise SimulationError(f"slow layer: variable '{self.names[bad[0]]}' is {y[bad[0]]} "
-                                  f"at t={t:.6g} s")
+        """Raise a :class:`SimulationError` naming the first non-finite variable and its column."""
+        bad = ~np.isfinite(y[:HEAD])
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            raise SimulationError(f"slow layer: variable '{self.names[row]}' is {y[row, column]} "
+                                  f"at t={t:.6g} s (column {column})")
         if self.metabolism is not None:
-            self.metabolism.check_state(t, y[len(GLOBALS):])
+            self.metabolism.check_state(t, y[HEAD:self.rows])

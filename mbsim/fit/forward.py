@@ -19,9 +19,9 @@ import math
 import numpy as np
 
 from ..engine.fly import TEST_PHASES
-from ..engine.slow import GLOBALS
+from ..engine.slow import HEAD, SlowLayer
 from ..engine.windows import WindowCache, trial_window, window_seed
-from .columns import ColumnFly, ColumnSlowLayer, column_changes, log_survival, sigma_log_death
+from .columns import ColumnFly, column_changes, log_survival, sigma_log_death
 from .space import apply_metabolism
 
 #: Unscented sigma points of one standard-normal deviate (kappa = 2) and their weights.
@@ -110,9 +110,10 @@ class ForwardModel:
     def fly(self, name: str, index: int, memory, metabolism, columns: int,
             reserve_z: float = 0.0) -> ColumnFly:
         seed = window_seed(self.seed, "fly", index)
-        slow = ColumnSlowLayer(memory, metabolism, columns, self.rtol, self.atol, reserve_z)
+        slow = SlowLayer(memory, metabolism, columns=columns, tolerances=(self.rtol, self.atol),
+                         ledger=False)
         return ColumnFly(self.network, self.schedules[name], memory, slow, self.rows(name, seed),
-                         seed, self.cache(name, seed))
+                         seed, self.cache(name, seed), reserve_z)
 
     def predict(self, changes: list[dict[str, dict[str, float]]],
                 tolerances: tuple[float, float] | None = None) -> list[dict[str, ProtocolPrediction]]:
@@ -144,7 +145,7 @@ class ForwardModel:
                 pis.append(2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1)   # (tests, k)
                 if needs.flux_times:
                     samples = np.concatenate(walk.samples)                        # (times, n, k)
-                    fluxes.append([_mp1_flux(metabolism, row[len(GLOBALS):]) for row in samples])
+                    fluxes.append([_mp1_flux(metabolism, row[HEAD:]) for row in samples])
         times = sorted(set(needs.retention_times) | set(needs.flux_times))  # = schedule.tests
         prediction = ProtocolPrediction(
             pi=dict(zip(times, np.mean(pis, axis=0))) if pis else {},
