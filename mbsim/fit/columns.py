@@ -3,7 +3,7 @@
 Protocol schedules, training windows and test windows do not depend on the parameters, so k
 parameter vectors can share one pass through the engine's event loop (:class:`~mbsim.engine.fly.Fly`)
 with every state carried as columns: the slow layer as (n, k) arrays integrated by
-:class:`~mbsim.engine.batch_bdf.BatchBDF` (one step size, each column's error controlled as if it
+:class:`~mbsim.solvers.batch_bdf.BatchBDF` (one step size, each column's error controlled as if it
 were alone), memory stores as (n_rows, n_comp, k) over the KCs training changes, parameters as (k,)
 arrays. The metabolism's ledger counters are not integrated in fits (only the dynamic rows are):
 fits predict memory, flux and survival, not the energy ledger.
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.batch_bdf import BatchBDF
 from ..engine.energy import WindowCostLedger
 from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES, Coefficients
-from ..engine.newton_matrices import ArrowNewton
 from ..engine.slow import ARM, CAPTURE, CAPTURED, GLOBALS, NAIVE_GLOBALS, TAG, SlowLayer
 from ..engine.windows import test_window
 from ..errors import SimulationError
+from ..solvers import ArrowNewton, BatchBDF
 from ..units import format_time
 
 HEAD = len(GLOBALS)

@@ -14,6 +14,7 @@ from scipy.integrate import solve_ivp
 
 from ..connectome.mbtypes import COMPARTMENTS
 from ..errors import SimulationError
+from ..solvers import ArrowNewton, BatchBDF
 from .drive import Drive, WindowActivity
 from .layout import BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, StateLayout
 from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
@@ -359,8 +360,6 @@ class Metabolism:
 
     def _integrate_columns(self, y0: np.ndarray, drive: Drive, duration: float) -> np.ndarray:
         """:meth:`_integrate` for batched parameters: the dynamic rows of every column together."""
-        from ..engine.batch_bdf import BatchBDF
-        from ..engine.newton_matrices import ArrowNewton
         from .jacobian import metabolism_jacobian
         n = self.layout.n_dynamic
         solver = BatchBDF(1e-6, 1e-9 * self.layout.scales[:n],
