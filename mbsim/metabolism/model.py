@@ -20,6 +20,7 @@ from .jacobian import metabolism_jacobian
 from .layout import (BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, FMOL, MM, MM_L_TO_FMOL, MM_L_TO_NMOL,
                      NMOL, StateLayout)
 from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
+
 _FED_BASELINE = Drive(fed=True)
 _STEADY_DURATION = 60 * 86400.0             # s of fed integration that reach the fed steady state
 _PRESTARVATION = 24 * 3600.0                # s of starvation behind initial_state(fed=False)
