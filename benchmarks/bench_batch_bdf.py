@@ -17,7 +17,7 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from mbsim.engine.batch_bdf import BatchBDF
+from mbsim.solvers import BatchBDF
 
 COUPLING = 1e-3  # 1/s, exchange of the first species between neighbouring copies
 

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from mbsim.engine.batch_bdf import BatchBDF
-from mbsim.engine.newton_matrices import ArrowNewton, DenseNewton
 from mbsim.errors import SimulationError
+from mbsim.solvers import ArrowNewton, BatchBDF, DenseNewton
 
 # Robertson's chemistry with per-column rate constants (k = 6 columns).
 K1 = 0.04 * np.array([1.0, 2.0, 0.5, 1.5, 0.8, 3.0])

@@ -67,7 +67,7 @@ def test_metabolism_jacobian_covers_the_dynamic_rows():
     y = model.fed_steady_state[:n, None] * 1.05
     drive = Drive(fed=True, mp1=0.5, consolidation=0.3, ltm_rate=np.full(model.n_comp, 2e-3))
     J = metabolism_jacobian(model, y, drive).state[0]
-    for j in (2, model.layout.atp.start + 1):
+    for j in (model.layout.hemolymph_sugar, model.layout.atp.start + 1):
         h = 1e-6 * max(abs(y[j, 0]), 1e-3)
         up, down = y.copy(), y.copy()
         up[j] += h

@@ -42,7 +42,7 @@ def test_fed_steady_state_stays_steady_for_24_h(model):
     assert np.allclose(y24[:n], y0[:n], rtol=5e-3, atol=1e-6)
     assert model.reserve_energy(y24) == pytest.approx(model.reserve_energy(y0), rel=1e-3)
     assert 2.0 < y0[model.layout.atp][0] < 3.0   # mM KC ATP
-    assert 30.0 < y0[2] < 80.0                   # mM hemolymph glucose equivalents
+    assert 30.0 < y0[model.layout.hemolymph_sugar] < 80.0   # mM hemolymph glucose equivalents
 
 
 def test_starvation_depletes_glycogen_then_lipid(model):
@@ -50,10 +50,11 @@ def test_starvation_depletes_glycogen_then_lipid(model):
     y0 = model.initial_state(True)
     sol = integrate(model, y0, Drive(fed=False), 48 * HOUR)
     y24, y48 = sol.sol(24 * HOUR), sol.y[:, -1]
-    assert y24[0] < 0.05 * y0[0]
-    assert y48[1] < 0.7 * y0[1]
-    assert y24[2] < 0.4 * y0[2]
-    assert y24[4] > 20 * y0[4]          # glial ketone bodies rise (Silva et al. 2022)
+    lay = model.layout
+    assert y24[lay.glycogen] < 0.05 * y0[lay.glycogen]
+    assert y48[lay.lipid] < 0.7 * y0[lay.lipid]
+    assert y24[lay.hemolymph_sugar] < 0.4 * y0[lay.hemolymph_sugar]
+    assert y24[lay.glia_ketone] > 20 * y0[lay.glia_ketone]   # glial ketone bodies rise (Silva et al. 2022)
     assert np.all(y48[model.layout.atp] > 2.0)   # the brain is spared
 
 
@@ -156,7 +157,7 @@ def test_check_state_names_the_variable(model):
 def test_fly_to_fly_variability_of_reserves(model):
     """Initial reserves vary with the parametrised coefficient of variation."""
     rng = np.random.default_rng(3)
-    lipid = np.array([model.initial_state(True, rng)[1] for _ in range(400)])
+    lipid = np.array([model.initial_state(True, rng)[model.layout.lipid] for _ in range(400)])
     assert np.std(lipid) / np.mean(lipid) == pytest.approx(model.params.reserve_variability_cv, rel=0.2)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ..connectome import CELL_CLASSES, Connectome, load, select
-from ..connectome.loaders import HEMISPHERES
+if TYPE_CHECKING:
+    from ..connectome import Connectome
 
 
 def register(subparsers) -> None:
@@ -19,12 +20,14 @@ def register(subparsers) -> None:
                                      "hemibrain_v1.2.1_mb")
     info.add_argument("source", metavar="PATH|default",
                       help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
-    info.add_argument("--select", choices=HEMISPHERES, default=None,
+    info.add_argument("--select", metavar="R|L|both", default=None,
                       help="keep only the mushroom body neurons of one hemisphere or both")
     info.set_defaults(handler=run_info)
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from ..connectome import load, select
+
     connectome = load(args.source)
     if args.select:
         connectome = select(connectome, args.select)
@@ -34,6 +37,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def describe(connectome: Connectome) -> str:
     """A plain-text summary: counts per class and type, synapses per class pair, gaps."""
+    from ..connectome import CELL_CLASSES
+
     neurons = connectome.neurons
     lines = [f"connectome {connectome.name}", f"source     {connectome.source}",
              f"neurons    {len(neurons)}   connected pairs {len(connectome.pair_weights())}   "

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ..units import format_time
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 PROVENANCE_KEYS = ("protocol_file", "protocol_sha256", "connectome_name", "connectome_source", "n_kc", "seed",
                    "cohort", "mbsim_version", "git_commit", "created_by", "start_time", "end_time",

@@ -16,7 +16,7 @@ batch. Rows (fly-wide scalars, then the metabolism's variables if a metabolism m
 
 The consolidation program runs at ``P = protein_synthesis * hill(signal)``.
 
-All columns are integrated together by :class:`~mbsim.engine.batch_bdf.BatchBDF` with the analytic
+All columns are integrated together by :class:`~mbsim.solvers.BatchBDF` with the analytic
 Jacobian: one common step, each column's error controlled as if it were alone. The metabolism's
 cumulative ledger counters, when kept, are quadrature rows: integrated with the state but outside
 the Newton matrices and the error control, so they never change the steps of the dynamic rows.
@@ -30,9 +30,8 @@ import numpy as np
 
 from ..errors import SimulationError
 from ..parameters import ParameterSet
-from .batch_bdf import BatchBDF
+from ..solvers import ArrowNewton, BatchBDF
 from .memory import Coefficients, consolidation_level, consolidation_slope
-from .newton_matrices import ArrowNewton
 
 GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
            "capture_coefficient", "captured")

@@ -1,6 +1,6 @@
 """Spiking windows of a protocol: build them from the schedule and simulate each distinct one once.
 
-A training trial and a retention test each become one :class:`~mbsim.network.stimulus.Window`.
+A training trial and a retention test each become one :class:`~mbsim.stimulus.Window`.
 Training windows do not depend on the current weights (KC, APL and DAN activity are upstream of the
 plastic synapses), so identical trials of one fly share one simulation through :class:`WindowCache`.
 Test windows read the MBONs through the current efficacy, which is part of their cache key.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network.stimulus import Manipulation, OdorPulse, Window
+from ..stimulus import Manipulation, OdorPulse, Window
 
 #: Odor timing inside a test window [s]: CS+ sampled first, then CS-, as in a T-maze choice point.
 TEST_PULSES = ((0.5, 2.5), (3.0, 5.0))

@@ -32,7 +32,8 @@ def reserve_spread(metabolism, state):
     factors of coefficient of variation ``reserve_variability_cv``, weighted by their energy shares.
     ``state`` is (n,) or (n, k); the result a float or (k,)."""
     p = metabolism.params
-    energy = np.stack([state[0] * p.atp_per_glucose, state[1] * p.atp_per_tag])
+    lay = metabolism.layout
+    energy = np.stack([state[lay.glycogen] * p.atp_per_glucose, state[lay.lipid] * p.atp_per_tag])
     shares = energy / energy.sum(axis=0)
     cv = p.reserve_variability_cv
     return np.sqrt(np.log1p(cv * cv)) * np.sqrt(np.sum(shares ** 2, axis=0))
@@ -64,7 +65,7 @@ class ColumnFly(Fly):
         body = np.tile(body[:, None], (1, self.columns)) if body.ndim == 1 else body.copy()
         if metabolism.params.reserve_variability_cv > 0 and self.reserve_z != 0.0:
             sigma = reserve_spread(metabolism, body)
-            body[:2] *= np.exp(-0.5 * sigma * sigma + sigma * self.reserve_z)
+            body[metabolism.layout.stores] *= np.exp(-0.5 * sigma * sigma + sigma * self.reserve_z)
         return body
 
     def test(self, t, walk) -> np.ndarray:

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import FMOL, MM_L_TO_FMOL, MM_L_TO_NMOL
-
-GLYCOGEN, LIPID, SUGAR, LACTATE, KETONE = range(5)
+from .layout import FMOL, MM_L_TO_FMOL, MM_L_TO_NMOL
 
 
 @dataclass
@@ -42,6 +40,8 @@ def metabolism_jacobian(model, y: np.ndarray, drive) -> MetabolismJacobian:
     P = np.arange(lay.pyruvate.start, lay.pyruvate.stop)
     A = np.arange(lay.atp.start, lay.atp.stop)
     D = np.arange(lay.pdh.start, lay.pdh.stop)
+    GLYCOGEN, LIPID, SUGAR = lay.glycogen, lay.lipid, lay.hemolymph_sugar
+    LACTATE, KETONE = lay.glia_lactate, lay.glia_ketone
     J = np.zeros((columns, n, n))
 
     def put(rows, cols, values):
@@ -50,7 +50,7 @@ def metabolism_jacobian(model, y: np.ndarray, drive) -> MetabolismJacobian:
             values = np.broadcast_to(values, (n_comp, columns)).T
         J[:, rows, cols] = values
 
-    glycogen, lipid, sugar, lactate, ketone = y[0], y[1], y[2], y[3], y[4]
+    glycogen, lipid, sugar, lactate, ketone = y[GLYCOGEN], y[LIPID], y[SUGAR], y[LACTATE], y[KETONE]
     pyr, atp, pdh = y[lay.pyruvate], y[lay.atp], y[lay.pdh]
     cons, mp1 = np.asarray(drive.consolidation, float), np.asarray(drive.mp1, float)
     yg, ytag, yp, yk = p.atp_per_glucose, p.atp_per_tag, p.atp_per_pyruvate, p.atp_per_ketone

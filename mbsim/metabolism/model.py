@@ -14,12 +14,13 @@ from scipy.integrate import solve_ivp
 
 from ..connectome.mbtypes import COMPARTMENTS
 from ..errors import SimulationError
+from ..solvers import ArrowNewton, BatchBDF
 from .drive import Drive, WindowActivity
-from .layout import BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, StateLayout
+from .jacobian import metabolism_jacobian
+from .layout import (BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, FMOL, MM, MM_L_TO_FMOL, MM_L_TO_NMOL,
+                     NMOL, StateLayout)
 from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
 
-NMOL, FMOL, MM = 1e9, 1e15, 1e3            # SI -> internal units
-MM_L_TO_NMOL, MM_L_TO_FMOL = 1e6, 1e12      # (mmol/L) * L -> nmol, fmol
 _FED_BASELINE = Drive(fed=True)
 _STEADY_DURATION = 60 * 86400.0             # s of fed integration that reach the fed steady state
 _PRESTARVATION = 24 * 3600.0                # s of starvation behind initial_state(fed=False)
@@ -102,7 +103,8 @@ class Metabolism:
         """
         p, k, r, lay = self.params, self.k_of, self.rate_nmol, self.layout
         yg, ytag, yp, yk = p.atp_per_glucose, p.atp_per_tag, p.atp_per_pyruvate, p.atp_per_ketone
-        glycogen, lipid, sugar, lactate, ketone = y[0], y[1], y[2], y[3], y[4]
+        glycogen, lipid, sugar = y[lay.glycogen], y[lay.lipid], y[lay.hemolymph_sugar]
+        lactate, ketone = y[lay.glia_lactate], y[lay.glia_ketone]
         mp1_mask = self._columns(self.mp1_mask, y)
         pyr, atp, pdh = y[lay.pyruvate], y[lay.atp], y[lay.pdh]
         cons, mp1 = np.asarray(drive.consolidation, float), np.asarray(drive.mp1, float)
@@ -148,16 +150,17 @@ class Metabolism:
         dy[lay.pyruvate] = transfer + 2.0 * kc_glycolysis - pdh_flux
         dy[lay.atp] = 2.0 * kc_glycolysis + coupled * oxidative - basal_use - ltm_use
         dy[lay.pdh] = (pdh_target - pdh) / p.pdh_time_constant
-        dy[3] = 2.0 * sugar_glia - transfer.sum(axis=0) * self.vk / self.vg
-        dy[4] = ketogenesis - ketone_ox.sum(axis=0) * self.vk / self.vg
+        dy[lay.glia_lactate] = 2.0 * sugar_glia - transfer.sum(axis=0) * self.vk / self.vg
+        dy[lay.glia_ketone] = ketogenesis - ketone_ox.sum(axis=0) * self.vk / self.vg
 
         brain_glucose = (sugar_glia * self.vg + kc_glycolysis.sum(axis=0) * self.vk) / MM_L_TO_FMOL * MM_L_TO_NMOL
         ketone_made = ketogenesis * self.vg * yk / MM_L_TO_FMOL * MM_L_TO_NMOL      # nmol ATP-eq/s
-        dy[0] = glyc_syn - glyc_brk
-        dy[1] = lip_syn - gng * yg / (ytag * p.gluconeogenesis_efficiency) \
+        dy[lay.glycogen] = glyc_syn - glyc_brk
+        dy[lay.lipid] = lip_syn - gng * yg / (ytag * p.gluconeogenesis_efficiency) \
             - demand * (1.0 - sugar_share) * lip_avail / ytag - ketone_made / (ytag * p.ketogenesis_efficiency)
-        dy[2] = (feed - glyc_syn / p.glycogen_storage_efficiency - lip_syn / self.glucose_to_lipid
-                 + glyc_brk + gng - demand * sugar_share / yg - brain_glucose) / self.vh
+        dy[lay.hemolymph_sugar] = (feed - glyc_syn / p.glycogen_storage_efficiency
+                                   - lip_syn / self.glucose_to_lipid + glyc_brk + gng
+                                   - demand * sugar_share / yg - brain_glucose) / self.vh
 
         if not ledger:
             return dy
@@ -230,7 +233,7 @@ class Metabolism:
         out[i["extrinsic_spikes"]] += extrinsic_spikes
         out[i["extrinsic_synapses"]] += extrinsic_release
         extrinsic_nmol = (extrinsic_spikes + extrinsic_release) / FMOL * NMOL
-        out[2] -= extrinsic_nmol / p.atp_per_glucose / self.vh
+        out[lay.hemolymph_sugar] -= extrinsic_nmol / p.atp_per_glucose / self.vh
         out[i["brain_uptake"]] += extrinsic_nmol
         return out
 
@@ -268,8 +271,9 @@ class Metabolism:
 
     def reserve_energy(self, y: np.ndarray) -> np.ndarray:
         """Body reserves (glycogen + lipid + hemolymph sugar) [mol ATP-equivalents]; y may be (n, ...)."""
-        p = self.params
-        nmol = y[0] * p.atp_per_glucose + y[1] * p.atp_per_tag + y[2] * self.vh * p.atp_per_glucose
+        p, lay = self.params, self.layout
+        nmol = (y[lay.glycogen] * p.atp_per_glucose + y[lay.lipid] * p.atp_per_tag
+                + y[lay.hemolymph_sugar] * self.vh * p.atp_per_glucose)
         return nmol / NMOL
 
     @cached_property
@@ -308,7 +312,7 @@ class Metabolism:
         y = (self.fed_steady_state if fed else self._starved_state).copy()
         if rng is not None and self.params.reserve_variability_cv > 0:
             sigma = np.sqrt(np.log1p(self.params.reserve_variability_cv ** 2))
-            y[:2] *= rng.lognormal(-0.5 * sigma ** 2, sigma, size=2)
+            y[self.layout.stores] *= rng.lognormal(-0.5 * sigma ** 2, sigma, size=2)
         return y
 
     @cached_property
@@ -319,14 +323,14 @@ class Metabolism:
             guess = np.reshape(self.steady_guess, (-1,) + (1,) * (len(shape) - 1))
             y0 = np.array(np.broadcast_to(guess, shape))
         else:
-            y0 = np.zeros(shape)
-            y0[0] = 0.8 * self.rate_nmol["glycogen_capacity"]
-            y0[1] = 0.8 * self.rate_nmol["lipid_capacity"]
-            y0[2] = self.k_of["feeding_half_inhibition"]
-            y0[3] = 1.0
-            y0[self.layout.pyruvate] = 0.1
-            y0[self.layout.atp] = 0.8 * self.k_of["kc_adenine_total"]
-            y0[self.layout.pdh] = 0.5
+            lay, y0 = self.layout, np.zeros(shape)
+            y0[lay.glycogen] = 0.8 * self.rate_nmol["glycogen_capacity"]
+            y0[lay.lipid] = 0.8 * self.rate_nmol["lipid_capacity"]
+            y0[lay.hemolymph_sugar] = self.k_of["feeding_half_inhibition"]
+            y0[lay.glia_lactate] = 1.0
+            y0[lay.pyruvate] = 0.1
+            y0[lay.atp] = 0.8 * self.k_of["kc_adenine_total"]
+            y0[lay.pdh] = 0.5
         y = self._integrate(y0, _FED_BASELINE, _STEADY_DURATION)
         return self.zero_ledger(y)
 
@@ -359,9 +363,6 @@ class Metabolism:
 
     def _integrate_columns(self, y0: np.ndarray, drive: Drive, duration: float) -> np.ndarray:
         """:meth:`_integrate` for batched parameters: the dynamic rows of every column together."""
-        from ..engine.batch_bdf import BatchBDF
-        from ..engine.newton_matrices import ArrowNewton
-        from .jacobian import metabolism_jacobian
         n = self.layout.n_dynamic
         solver = BatchBDF(1e-6, 1e-9 * self.layout.scales[:n],
                           newton_matrices=ArrowNewton(n, self.compartment_blocks))
@@ -386,6 +387,6 @@ class Metabolism:
     def brain_storage(self, y: np.ndarray) -> float:
         """ATP equivalents held in glia and KC pools [mol]."""
         p, lay = self.params, self.layout
-        fmol = (y[3] * p.atp_per_pyruvate + y[4] * p.atp_per_ketone) * self.vg \
-            + (y[lay.pyruvate] * p.atp_per_pyruvate + y[lay.atp]).sum() * self.vk
+        glia = y[lay.glia_lactate] * p.atp_per_pyruvate + y[lay.glia_ketone] * p.atp_per_ketone
+        fmol = glia * self.vg + (y[lay.pyruvate] * p.atp_per_pyruvate + y[lay.atp]).sum() * self.vk
         return float(fmol) / FMOL

@@ -1,4 +1,4 @@
-"""Turn a :class:`~mbsim.network.stimulus.Window` into the network's input tables, after checking it.
+"""Turn a :class:`~mbsim.stimulus.Window` into the network's input tables, after checking it.
 
 Tables are sampled at ``input_resolution`` over whole chunks: PN rates [Hz], the shock and sugar drive
 of DANs (relative to the reference voltage/concentration), and per manipulation set an activation gate
@@ -15,10 +15,10 @@ import numpy as np
 
 from ..connectome.mbtypes import type_table
 from ..errors import InputError
+from ..stimulus import Window
 from .compiled import GROUP_OF, MANIPULATION_SETS
 from .odors import OdorLibrary
 from .parameters import NetworkParameters
-from .stimulus import Window
 from .structure import NetworkStructure
 
 MODES = ("activate", "block")

@@ -16,12 +16,12 @@ import pandas as pd
 
 from ..connectome.core import Connectome
 from ..errors import InputError
+from ..stimulus import Window
 from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
 from .parameters import NetworkParameters, load_parameters
 from .plasticity import coincidence_integrals
-from .stimulus import Window
 from .structure import build_structure
 
 

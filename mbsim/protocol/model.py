@@ -15,6 +15,7 @@ from ..documents import SourcedDocument
 from ..units import format_time
 from .quantities import (Delay, Dilution, Duration, Molarity, NeuronTypeName,
                          OdorName, Time, TimeOfProtocol, Voltage, problem)
+from .schedule import Schedule, expand
 from .trials import Trial, build_trials, trial_intervals
 
 SCHEMA_VERSION = 1
@@ -265,9 +266,8 @@ class Protocol(Schema, SourcedDocument):
         return build_trials(self.training, (odors.cs_plus.name, odors.cs_plus.concentration),
                             (odors.cs_minus.name, odors.cs_minus.concentration))
 
-    def schedule(self):
+    def schedule(self) -> Schedule:
         """The absolute-time :class:`~mbsim.protocol.schedule.Schedule` of this protocol."""
-        from .schedule import expand
         return expand(self)
 
 

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .model import ColdShock, Cycloheximide
 from .trials import Trial
 
 if TYPE_CHECKING:
@@ -106,8 +105,8 @@ def _feeding(protocol: "Protocol", end: float) -> tuple[tuple[float, FeedingStat
 
 
 def _intervention(item, end: float) -> Intervention:
-    if isinstance(item, ColdShock):
+    if item.kind == "cold_shock":
         start = item.at.resolve(end)
         return Intervention("cold_shock", start, start + item.duration)
-    targets = () if isinstance(item, Cycloheximide) else tuple(item.targets)
+    targets = () if item.kind == "cycloheximide" else tuple(item.targets)
     return Intervention(item.kind, item.start.resolve(end), item.stop.resolve(end), targets)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..network.stimulus import OdorPulse, ShockPulse, SugarPulse
+from ..stimulus import OdorPulse, ShockPulse, SugarPulse
 
 if TYPE_CHECKING:
     from .model import Training

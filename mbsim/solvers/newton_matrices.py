@@ -1,6 +1,6 @@
 """Factorisation and solution of a batch of Newton matrices I - c J, one per column.
 
-Used by :class:`~mbsim.engine.batch_bdf.BatchBDF`. A Newton-matrix class has
+Used by :class:`~mbsim.solvers.batch_bdf.BatchBDF`. A Newton-matrix class has
 ``factor(c, J (k, n, n)) -> factors`` of the matrices I - c J and
 ``solve(factors, rhs (n, k)) -> (n, k)``.
 """

@@ -17,7 +17,7 @@ Differences from scipy:
 - norms (local error, Newton increment) are per-column RMS norms and the step uses their maximum
   over the active columns, so every column is at least as accurate as if integrated alone;
 - the Newton matrices I - c J are factorised per column in one batch
-  (:mod:`mbsim.engine.newton_matrices`: ``DenseNewton``, or ``ArrowNewton`` for independent
+  (:mod:`mbsim.solvers.newton_matrices`: ``DenseNewton``, or ``ArrowNewton`` for independent
   blocks coupled through a few border variables);
 - the finite-difference Jacobian perturbs in one call the variables that no derivative depends on
   together, given a sparsity pattern (Curtis, Powell & Reid 1974, J. Inst. Math. Appl. 13:117-119);
@@ -43,18 +43,16 @@ import numpy as np
 
 from mbsim.errors import SimulationError
 
+from .finite_differences import finite_difference_jacobian, perturbation_groups
+from .ndf_differences import (ALPHA, ERROR_CONST, GAMMA, MAX_ORDER, column_norms,
+                              interpolate_last_step, rescale_differences)
 from .newton_matrices import DenseNewton
 
-MAX_ORDER = 5
 NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
 MAX_FACTOR = 10.0
 MAX_GAMMA_CHANGE = 0.3  # refactorise when |c / c_factored - 1| exceeds it (CVODE's dgmax)
 EPS = np.finfo(float).eps
-_KAPPA = np.array([0, -0.1850, -1 / 9, -0.0823, -0.0415, 0])
-_GAMMA = np.hstack((0, np.cumsum(1 / np.arange(1, MAX_ORDER + 1))))
-_ALPHA = (1 - _KAPPA) * _GAMMA
-_ERROR_CONST = _KAPPA * _GAMMA + 1 / np.arange(1, MAX_ORDER + 2)
 _ROOT_ITERATIONS = 80  # Illinois steps, switching to bisection after half of them
 _ROOT_TOL = 1e-10      # event time tolerance, relative to the step size
 
@@ -79,43 +77,6 @@ class BatchSolution:
     factorizations: int
 
 
-def _compute_R(order: int, factor: float) -> np.ndarray:
-    """Matrix that changes the differences array (scipy's ``compute_R``)."""
-    i = np.arange(1, order + 1)[:, None]
-    j = np.arange(1, order + 1)
-    m = np.zeros((order + 1, order + 1))
-    m[1:, 1:] = (i - 1 - factor * j) / i
-    m[0] = 1
-    return np.cumprod(m, axis=0)
-
-
-def _change_D(D: np.ndarray, order: int, factor: float) -> None:
-    """Rescale the differences array D (order+3, n, k) in place to a step size times ``factor``."""
-    ru = _compute_R(order, factor) @ _compute_R(order, 1.0)
-    D[:order + 1] = np.tensordot(ru.T, D[:order + 1], axes=1)
-
-
-def _interpolate(D: np.ndarray, order: int, t_new: float, h: float, times) -> np.ndarray:
-    """BDF interpolating polynomial of the last step (scipy's ``BdfDenseOutput``).
-
-    ``times`` of shape (m,) gives (m, n, k); of shape (1, k) (one time per column) gives (n, k).
-    """
-    times = np.asarray(times, dtype=float)
-    steps = np.arange(order).reshape((order,) + (1,) * times.ndim)
-    x = (times[None] - (t_new - h * steps)) / (h * (1 + steps))
-    p = np.cumprod(x, axis=0)
-    if times.ndim == 1:
-        return D[0] + np.einsum("ink,im->mnk", D[1:order + 1], p)
-    return D[0] + np.sum(D[1:order + 1] * p, axis=0)
-
-
-def _column_norms(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Per-column RMS norm of x / scale (n, k), shape (k,); every column is reduced the same
-    way (as a contiguous row) whatever k."""
-    r = np.ascontiguousarray((x / scale).T)
-    return np.sqrt(np.mean(r * r, axis=1))
-
-
 def _at(t: float) -> str:
     """Time for error messages, with all its digits."""
     return f"t = {float(t)!r}"
@@ -136,9 +97,9 @@ class BatchBDF:
     jac_sparsity: (n, n) pattern, nonzero where derivative i may depend on variable j; variables
     that no derivative depends on together are perturbed in one call. Both are used only by the
     finite-difference Jacobian. max_step: largest step size. newton_matrices: how the Newton
-    matrices are factorised and solved (default :class:`~mbsim.engine.newton_matrices.DenseNewton`).
-    quadrature: number of trailing rows that no derivative depends on; the Jacobian and the
-    tolerances' norms cover the leading rows only (``atol`` still covers all n rows).
+    matrices are factorised and solved (default :class:`~mbsim.solvers.newton_matrices.DenseNewton`).
+    quadrature: number of trailing rows that no derivative depends on; the Jacobian (which must
+    then be given) and the norms cover the leading rows only (``atol`` still covers all n rows).
 
     The object remembers the last step size, Jacobian and factorisation: the next ``integrate``
     call (a new interval, possibly after a discontinuous change of the state) restarts at order 1
@@ -178,19 +139,7 @@ class BatchBDF:
             return self._fd_groups[n]
         if self.jac_sparsity.shape != (n, n):
             raise ValueError(f"jac_sparsity has shape {self.jac_sparsity.shape}, expected {(n, n)}")
-        groups, rows = [], []
-        for i in variables:
-            if not self.jac_sparsity[:, i].any():
-                continue
-            for group, used in zip(groups, rows):
-                if not np.any(used & self.jac_sparsity[:, i]):
-                    group.append(i)
-                    used |= self.jac_sparsity[:, i]
-                    break
-            else:
-                groups.append([i])
-                rows.append(self.jac_sparsity[:, i].copy())
-        self._fd_groups[n] = [np.array(group) for group in groups]
+        self._fd_groups[n] = perturbation_groups(variables, self.jac_sparsity)
         return self._fd_groups[n]
 
     def integrate(self, fun, t0: float, t1: float, y0, *, jac=None, sample_times=(),
@@ -220,8 +169,9 @@ class _Run:
         self.solver, self.user_fun, self.user_jac, self.event = solver, fun, jac, event
         self.n, self.k = y0.shape
         self.lead = self.n - solver.quadrature   # rows in the Newton matrices and the norms
-        if self.lead < 1:
-            raise ValueError(f"{solver.quadrature} quadrature rows leave none of {self.n} to solve")
+        if self.lead < 1 or (solver.quadrature and jac is None):
+            raise ValueError(f"{solver.quadrature} quadrature rows of {self.n} need fewer rows "
+                             "and an analytic jac")
         self.t, self.t1, self.y = t0, t1, y0
         self.atol = np.broadcast_to(solver.atol, (self.n,))[:, None]
         self.live = np.ones(self.k, bool) if active is None else np.array(active, dtype=bool)
@@ -245,20 +195,9 @@ class _Run:
             if J.shape != expected:
                 raise ValueError(f"jac returned shape {J.shape}, expected {expected}")
         else:
-            F = (self.fun(t, Y) if F is None else F)[:self.lead]
-            J = np.zeros((self.k, self.lead, self.lead))
-            floor = self.atol / self.solver.rtol
-            pattern = self.solver.jac_sparsity
-            work = Y.copy()
-            for group in self.solver.fd_groups(self.lead):
-                work[group] = Y[group] + 1.5e-8 * np.maximum(np.abs(Y[group]), floor[group])
-                delta = work[group] - Y[group]
-                change = self.fun(t, work)[:self.lead] - F
-                for i, step in zip(group, delta):
-                    quotient = change / step
-                    J[:, :, i] = (quotient if pattern is None
-                                  else np.where(pattern[:, i, None], quotient, 0.0)).T
-                work[group] = Y[group]
+            F = self.fun(t, Y) if F is None else F
+            J = finite_difference_jacobian(self.fun, t, Y, F, self.solver.fd_groups(self.n),
+                                           self.solver.jac_sparsity, self.atol / self.solver.rtol)
         J[~self.live] = 0.0
         bad = ~np.isfinite(J)
         if bad.any():
@@ -279,7 +218,7 @@ class _Run:
     def max_norm(self, x: np.ndarray, scale: np.ndarray) -> float:
         """Largest per-column RMS norm of x / scale over the live columns and the leading rows
         (nan if any of them is nan)."""
-        norms = _column_norms(x[:self.lead], scale[:self.lead])
+        norms = column_norms(x[:self.lead], scale[:self.lead])
         return float(np.max(np.where(self.live, norms, 0.0)))
 
     def blame(self, values: np.ndarray, scale: np.ndarray, what: str) -> None:
@@ -342,11 +281,11 @@ class _Run:
             return min(solver.last_step, interval, solver.max_step)
         scale = self.atol + solver.rtol * np.abs(y0)
         lead = slice(0, self.lead)
-        d0, d1 = _column_norms(y0[lead], scale[lead]), _column_norms(F0[lead], scale[lead])
+        d0, d1 = column_norms(y0[lead], scale[lead]), column_norms(F0[lead], scale[lead])
         h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
         h0 = min(float(np.min(h0[self.live])), interval)
         F1 = self.fun(self.t + h0, y0 + h0 * F0)
-        d2 = _column_norms((F1 - F0)[lead], scale[lead]) / h0
+        d2 = column_norms((F1 - F0)[lead], scale[lead]) / h0
         small = (d1 <= 1e-15) & (d2 <= 1e-15)
         h1 = np.where(small, max(1e-6, h0 * 1e-3),
                       (0.01 / np.maximum(np.maximum(d1, d2), 1e-300)) ** 0.5)
@@ -391,7 +330,7 @@ class _Run:
         h_abs = self.h_abs
         if h_abs > solver.max_step or h_abs < min_step:
             new = min(max(h_abs, min_step), solver.max_step)
-            _change_D(D, order, new / h_abs)
+            rescale_differences(D, order, new / h_abs)
             h_abs, self.n_equal_steps = new, 0
         current_jac, unclamped = False, None
         while True:
@@ -401,13 +340,13 @@ class _Run:
             t_new = t + h_abs
             if t_new > self.t1:
                 t_new, unclamped = self.t1, h_abs
-                _change_D(D, order, (t_new - t) / h_abs)
+                rescale_differences(D, order, (t_new - t) / h_abs)
                 self.n_equal_steps = 0
             h_abs = t_new - t
             y_predict = np.sum(D[:order + 1], axis=0)
             scale = self.atol + solver.rtol * np.abs(y_predict)
-            psi = np.tensordot(_GAMMA[1:order + 1], D[1:order + 1], axes=1) / _ALPHA[order]
-            c = h_abs / _ALPHA[order]
+            psi = np.tensordot(GAMMA[1:order + 1], D[1:order + 1], axes=1) / ALPHA[order]
+            c = h_abs / ALPHA[order]
             if self.inverse is None or abs(c / self.c_factored - 1) > MAX_GAMMA_CHANGE:
                 self.factor(c)
             while True:
@@ -424,7 +363,7 @@ class _Run:
             else:
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
                 scale = self.atol + solver.rtol * np.abs(y_new)
-                error = _ERROR_CONST[order] * d
+                error = ERROR_CONST[order] * d
                 error_norm = self.max_norm(error, scale)
                 if error_norm <= 1:
                     break
@@ -432,7 +371,7 @@ class _Run:
                 factor = (max(MIN_FACTOR, safety * error_norm ** (-1 / (order + 1)))
                           if np.isfinite(error_norm) else 0.5)
             h_abs *= factor
-            _change_D(D, order, factor)
+            rescale_differences(D, order, factor)
             self.n_equal_steps, unclamped = 0, None
         self.steps += 1
         self.n_equal_steps += 1
@@ -450,9 +389,9 @@ class _Run:
 
     def select_order(self, scale: np.ndarray, error_norm: float, safety: float) -> None:
         D, order = self.D, self.order
-        error_m_norm = (self.max_norm(_ERROR_CONST[order - 1] * D[order], scale)
+        error_m_norm = (self.max_norm(ERROR_CONST[order - 1] * D[order], scale)
                         if order > 1 else np.inf)
-        error_p_norm = (self.max_norm(_ERROR_CONST[order + 1] * D[order + 2], scale)
+        error_p_norm = (self.max_norm(ERROR_CONST[order + 1] * D[order + 2], scale)
                         if order < MAX_ORDER else np.inf)
         with np.errstate(divide="ignore"):
             factors = np.array([error_m_norm, error_norm, error_p_norm]) ** (
@@ -461,7 +400,7 @@ class _Run:
         factor = min(MAX_FACTOR, safety * np.max(factors))
         self.h_abs *= factor
         self.proposed_step = self.h_abs
-        _change_D(D, self.order, factor)
+        rescale_differences(D, self.order, factor)
         self.n_equal_steps = 0
 
     # --- events, samples, driver -------------------------------------------------------------
@@ -483,14 +422,14 @@ class _Run:
                 tm = b - gb * (b - a) / (gb - ga)
             bisect = ~np.isfinite(tm) | (tm <= a) | (tm >= b) | (iteration >= _ROOT_ITERATIONS // 2)
             tm = np.where(bisect, 0.5 * (a + b), tm)
-            gm = self.margins(_interpolate(D, order, t_new, h, tm[None, :]))
+            gm = self.margins(interpolate_last_step(D, order, t_new, h, tm[None, :]))
             below = gm <= 0
             ga = np.where(below & (side == 1), 0.5 * ga, ga)
             gb = np.where(~below & (side == -1), 0.5 * gb, gb)
             b, gb = np.where(below, tm, b), np.where(below, gm, gb)
             a, ga = np.where(below, a, tm), np.where(below, ga, gm)
             side = np.where(below, 1, -1)
-        frozen = _interpolate(D, order, t_new, h, b[None, :])
+        frozen = interpolate_last_step(D, order, t_new, h, b[None, :])
         self.event_times[fired] = b[fired]
         self.y[:, fired] = frozen[:, fired]
         self.D[0][:, fired] = frozen[:, fired]
@@ -514,7 +453,7 @@ class _Run:
             end = np.searchsorted(times[order_of], t_new, side="right")
             if end > done:
                 chosen = order_of[done:end]
-                values = _interpolate(D, order, t_new, h, times[chosen])
+                values = interpolate_last_step(D, order, t_new, h, times[chosen])
                 late = fired & (times[chosen][:, None] > self.event_times)
                 values[:, :, fired] = np.where(late[:, None, fired], self.y[:, fired],
                                                values[:, :, fired])

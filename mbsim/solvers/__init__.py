@@ -1,0 +1,6 @@
+"""Stiff ODE solvers for k state columns at once: the batched BDF/NDF method and its Newton matrices."""
+
+from .batch_bdf import BatchBDF, BatchSolution
+from .newton_matrices import ArrowNewton, DenseNewton
+
+__all__ = ["BatchBDF", "BatchSolution", "DenseNewton", "ArrowNewton"]
