@@ -323,3 +323,27 @@ def test_factorisation_serves_while_c_stays_within_30_percent():
                               jac=lambda t, y: single_jac(t, y[:, None])[0]).y[:, -1]
         error = np.abs(chemistry.y[:, j] - reference) / (np.abs(reference) + 1e-10)
         assert np.max(error) < 2e-6, (column, error)
+
+
+def test_quadrature_rows_follow_without_changing_the_steps():
+    """Trailing rows that nothing depends on (cumulative counters) are integrated accurately and
+    leave the other rows' steps as without them (numbers to rounding: the matrix products see
+    other shapes)."""
+    rates = np.array([[1.0, 50.0, 0.2]])                 # three columns of y' = -r y
+
+    def plain(t, Y):
+        return -rates * Y
+
+    def with_counter(t, Y):
+        return np.vstack([-rates * Y[:1], Y[:1]])        # q' = y, so q(t) = (1 - exp(-r t)) / r
+
+    def slopes(t, Y):
+        return np.broadcast_to(-rates.T[:, :, None], (3, 1, 1)).copy()
+    alone = BatchBDF(1e-8, 1e-12).integrate(plain, 0.0, 3.0, np.ones((1, 3)), jac=slopes)
+    both = BatchBDF(1e-8, 1e-12, quadrature=1).integrate(
+        with_counter, 0.0, 3.0, np.vstack([np.ones((1, 3)), np.zeros((1, 3))]), jac=slopes)
+    np.testing.assert_allclose(both.y[:1], alone.y, rtol=1e-12, atol=1e-15)
+    assert both.steps == alone.steps
+    np.testing.assert_allclose(both.y[1], (1 - np.exp(-3.0 * rates[0])) / rates[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="analytic jac"):
+        BatchBDF(1e-6, 1e-9, quadrature=1).integrate(with_counter, 0.0, 1.0, np.ones((2, 3)))
