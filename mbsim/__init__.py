@@ -7,12 +7,21 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "load", "save"]
+#: Public names -> the module that defines them (imported on first use: ``import mbsim`` stays cheap).
+_EXPORTS = {"Model": "model", "Simulation": "simulation", "Result": "simulation",
+            "RunSettings": "engine.run", "Parameters": "parameters",
+            "load_protocol": "protocol", "load": "io", "save": "io"}
+_SUBPACKAGES = ("connectome", "protocol", "parameters", "metabolism", "network", "fit", "plot")
+
+__all__ = ["__version__", *_EXPORTS, *_SUBPACKAGES]
 
 
 def __getattr__(name: str):
-    """``mbsim.load`` and ``mbsim.save`` (result files), imported on first use to keep ``import mbsim`` cheap."""
-    if name in ("load", "save"):
-        from . import io
-        return getattr(io, name)
+    """The objects users hold (``mbsim.Model``, ``mbsim.Simulation``, ...), result files
+    (``mbsim.load``, ``mbsim.save``) and subpackages (``mbsim.connectome.load``)."""
+    from importlib import import_module
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    if name in _SUBPACKAGES:
+        return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'mbsim' has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mbsim.engine.run import RunSettings, build_model
+from mbsim.model import Model
 from mbsim.engine.windows import test_window as make_test_window
 from mbsim.fit.emulator import EmulatedReadout
 from mbsim.protocol import load_protocol
@@ -15,7 +15,7 @@ TOLERANCE = 0.08   # on P(avoid CS+); measured up to 0.069 (potentiated avoidanc
 
 @pytest.fixture(scope="module")
 def setup():
-    view = build_model(RunSettings(metabolism=False))[0]
+    view = Model(metabolism=False).network
     schedule = load_protocol("aversive_1x").schedule()
     window = make_test_window(schedule.training_end + 180, schedule.cs_plus, schedule.cs_minus, (),
                               False, 11, "test at 3 min")

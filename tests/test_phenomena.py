@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from mbsim.engine import RunSettings, simulate
-from mbsim.protocol import load_protocol
+from mbsim import Model, Simulation
 
 pytestmark = pytest.mark.slow
 COHORT = 3
@@ -20,7 +19,7 @@ _results: dict[str, object] = {}
 
 def result(name: str):
     if name not in _results:
-        _results[name] = simulate(load_protocol(name), RunSettings(cohort=COHORT))
+        _results[name] = Simulation(Model(), name).run(cohort=COHORT).tree
     return _results[name]
 
 

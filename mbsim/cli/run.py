@@ -27,6 +27,10 @@ def register(subparsers) -> None:
     run.add_argument("--metabolism-params", help="metabolism parameter file")
     run.add_argument("--no-metabolism", action="store_true",
                      help="gate LTM by feeding state instead of the metabolic model")
+    run.add_argument("--odors", default="synthetic",
+                     help="'synthetic', 'hallem_carlson' or a Hallem-Carlson responses.csv")
+    run.add_argument("--set", action="append", default=[], metavar="GROUP.NAME=VALUE",
+                     help="change one parameter, e.g. --set memory.tau_labile='2 h' (repeatable)")
     run.add_argument("--cohort", type=int, help="number of virtual flies (overrides the protocol)")
     run.add_argument("--seed", type=int, help="random seed (overrides the protocol)")
     run.add_argument("--jobs", type=int, default=1, help="worker processes for the cohort")
@@ -49,18 +53,32 @@ def check_counts(args) -> None:
             raise InputError(found=f"--{name} {value}", expected="a positive integer")
 
 
+def parameter_changes(assignments: list[str]) -> dict[str, str]:
+    """``["memory.tau_labile=2 h", ...]`` -> ``{"memory.tau_labile": "2 h", ...}``."""
+    changes = {}
+    for text in assignments:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            raise InputError(found=f"--set {text!r}", expected="GROUP.NAME=VALUE",
+                             example="--set memory.tau_labile='2 h'")
+        changes[name.strip()] = value.strip()
+    return changes
+
+
 def run_command(args) -> int:
     from ..engine import RunSettings, simulate
+    from ..model import Model
+    from ..parameters import Parameters
     from ..protocol import load_protocol
     check_counts(args)
     protocol = load_protocol(args.protocol)
-    settings = RunSettings(connectome=args.connectome, network_params=args.params,
-                           memory_params=args.memory_params,
-                           metabolism_params=args.metabolism_params,
-                           metabolism=not args.no_metabolism, cohort=args.cohort, seed=args.seed,
-                           alpha=args.alpha)
+    parameters = Parameters.from_files(args.params, args.memory_params, args.metabolism_params,
+                                       with_metabolism=not args.no_metabolism)
+    model = Model(args.connectome, args.odors,
+                  parameters.updated(parameter_changes(args.set)))
+    settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha)
     output = Path(args.output or f"{protocol.name}.h5")
-    tree = simulate(protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
+    tree = simulate(model, protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
                     progress=not args.quiet, command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)
     return 0
@@ -69,14 +87,18 @@ def run_command(args) -> int:
 def rerun_command(args) -> int:
     from ..engine import RunSettings, simulate
     from ..io import load
+    from ..model import Model
     from ..protocol import parse_protocol_text
     check_counts(args)
-    old = load(args.result)
-    attrs = old.attrs
+    attrs = load(args.result).attrs
+    if "model" not in attrs:
+        raise InputError(found="a result file without a 'model' description (written by an "
+                         "older mbsim)", expected="a result file of this version", file=args.result)
     protocol = parse_protocol_text(attrs["protocol_text"], attrs.get("protocol_file") or args.result)
+    model = Model.from_description(json.loads(attrs["model"]), args.result)
     settings = RunSettings(**json.loads(attrs["settings"]))
     output = Path(args.output or Path(args.result).with_suffix(".rerun.h5"))
-    tree = simulate(protocol, settings, jobs=args.jobs, progress=not args.quiet,
+    tree = simulate(model, protocol, settings, jobs=args.jobs, progress=not args.quiet,
                     command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)
     return 0

@@ -1,4 +1,4 @@
-"""Run a protocol: build the network once, simulate a cohort of flies, return a result DataTree."""
+"""Run a protocol on a model: simulate a cohort of flies in batches of columns, return a result DataTree."""
 
 from __future__ import annotations
 
@@ -7,59 +7,40 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 
 import numpy as np
 import xarray as xr
 
 from .. import __version__
+from ..errors import InputError
 from ..paths import PROJECT_ROOT
 from . import results
 from .fly import Fly
-from .memory import load_memory_params
-from .network_view import NetworkView
 from .slow import SlowLayer
 from .windows import window_seed
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything besides the protocol that determines a run's numbers."""
+    """How to run a model on a protocol (what the model is: :class:`mbsim.Model`)."""
 
-    connectome: str = "default"
-    odors: str = "synthetic"             # or a Hallem-Carlson responses.csv
-    network_params: str | None = None   # file path; None = data/params/network.yaml
-    memory_params: str | None = None
-    metabolism_params: str | None = None
-    metabolism: bool = True
     cohort: int | None = None            # None = the protocol's
     seed: int | None = None              # None = the protocol's
     alpha: float = 0.5                   # exponent of M_alpha
     samples: int = 240                   # time points of the recorded time courses
     batch_size: int = 32                 # flies integrated together as columns of one slow layer
 
-
-def build_model(settings: RunSettings):
-    """Network view, parameter sets and metabolism for one process (cached per process)."""
-    return _build_model(settings.connectome, settings.odors, settings.network_params,
-                        settings.memory_params, settings.metabolism_params, settings.metabolism)
-
-
-@lru_cache(maxsize=4)
-def _build_model(connectome, odors, network_params, memory_params, metabolism_params, metabolism):
-    from ..connectome import load
-    from ..network import MushroomBodyNetwork, OdorLibrary, load_parameters
-    net_params = load_parameters(network_params)
-    library = (OdorLibrary.synthetic(net_params) if odors == "synthetic"
-               else OdorLibrary.hallem_carlson(net_params, odors))
-    network = NetworkView(MushroomBodyNetwork(load(connectome), net_params, library))
-    model = None
-    if metabolism:
-        from ..metabolism import Metabolism, load_metabolism_params
-        model = Metabolism(load_metabolism_params(metabolism_params), network.compartments)
-    return network, net_params, load_memory_params(memory_params), model
+    def __post_init__(self):
+        for name in ("cohort", "samples", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise InputError(found=f"{name} {value!r}", expected="a positive integer",
+                                 field=name)
+        if not 0.0 <= self.alpha <= 2.0:
+            raise InputError(found=f"alpha {self.alpha!r}", expected="an exponent in [0, 2]",
+                             field="alpha")
 
 
 def sample_times(schedule, count: int) -> np.ndarray:
@@ -73,10 +54,10 @@ def sample_times(schedule, count: int) -> np.ndarray:
 def run_batch(task) -> list:
     """A batch of flies, one column each (a picklable task for process pools and Dask): their
     outcomes in order of their seeds."""
-    schedule, settings, seeds, threads = task
-    network, _, mem_params, metabolism = build_model(settings)
-    slow = SlowLayer(mem_params, metabolism, columns=len(seeds))
-    fly = Fly(network, schedule, mem_params, slow, seeds, alpha=settings.alpha,
+    model, schedule, settings, seeds, threads = task
+    memory = model.parameters.memory
+    slow = SlowLayer(memory, model.metabolism, columns=len(seeds))
+    fly = Fly(model.network, schedule, memory, slow, seeds, alpha=settings.alpha,
               record_raster=True, threads=threads)
     return fly.run(sample_times(schedule, settings.samples))
 
@@ -87,16 +68,18 @@ def batches(seeds: list[int], size: int) -> list[list[int]]:
     return [seeds[i:i + size] for i in range(0, len(seeds), size)]
 
 
-def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
+def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
              scheduler: str | None = None, progress: bool = False,
              command: str = "") -> xr.DataTree:
-    """Simulate a protocol's cohort and return the result tree (see docs/output-format.md)."""
+    """Simulate a protocol's cohort on a :class:`~mbsim.Model` and return the result tree (see
+    docs/output-format.md); ``jobs`` and ``scheduler`` never change the numbers."""
     from ..parallel import map_tasks
     started = datetime.now(timezone.utc)
     schedule = protocol.schedule()
     cohort = settings.cohort or schedule.cohort
     seed = schedule.seed if settings.seed is None else settings.seed
-    network, net_params, mem_params, metabolism = build_model(settings)
+    network, metabolism = model.network, model.metabolism
+    mem_params = model.parameters.memory
     network.validate_schedule(schedule, protocol)
     compile_started = time.perf_counter()
     network.network.compile()
@@ -104,7 +87,7 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     groups = batches([window_seed(seed, "fly", i) for i in range(cohort)], settings.batch_size)
     workers = min(jobs, len(groups))
     threads = max(1, jobs // workers) if scheduler is None else 1
-    tasks = [(schedule, settings, group, threads) for group in groups]
+    tasks = [(model, schedule, settings, group, threads) for group in groups]
     outcomes = [outcome for batch in map_tasks(run_batch, tasks, jobs=workers, scheduler=scheduler,
                                                progress=progress, description="fly batches")
                 for outcome in batch]
@@ -126,8 +109,7 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
         groups["survival"] = results.survival_dataset(outcomes, schedule.survival.starve_from,
                                                       schedule.survival.horizon)
     tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(provenance(protocol, settings, network, net_params, mem_params, metabolism,
-                                 seed, cohort, started, command))
+    tree.attrs.update(provenance(protocol, settings, model, seed, cohort, started, command))
     tree.attrs["timing"] = json.dumps({
         "compile_or_load_s": compile_seconds,
         "spiking_windows_s": sum(o.timing["spiking"] for o in outcomes),
@@ -136,35 +118,30 @@ def simulate(protocol, settings: RunSettings = RunSettings(), *, jobs: int = 1,
     return tree
 
 
-def provenance(protocol, settings, network, net_params, mem_params, metabolism, seed, cohort,
-               started, command) -> dict:
+def provenance(protocol, settings, model, seed, cohort, started, command) -> dict:
     """Root attributes that say how a result was made, enough to re-run it."""
     import brian2
-    parameters = {"network": _as_dict(net_params), "memory": dict(mem_params.values),
-                  "metabolism": _as_dict(getattr(metabolism, "params", None))}
+    connectome = model.connectome
+    description = model.description()
+    parameters = description["parameters"]
     return {
         "format": "mbsim-result/1", "title": f"mbsim run of {protocol.name}",
         "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
         "protocol_name": protocol.name, "protocol_file": protocol.source_file,
         "protocol_text": protocol.source_text, "protocol_sha256": protocol.sha256,
-        "parameters": json.dumps(parameters, default=str),
-        "parameter_sources": json.dumps({"memory": mem_params.sources}),
-        "settings": json.dumps(settings.__dict__),
-        "connectome_name": network.connectome.name, "connectome_source": network.connectome.source,
-        "connectome_checksum": network.connectome.checksum(), "n_kc": int(network.n_kc),
+        "model": json.dumps(description, default=str),
+        "parameters": json.dumps({group: None if s is None else s["values"]
+                                  for group, s in parameters.items()}, default=str),
+        "parameter_sources": json.dumps({group: s["sources"] for group, s in parameters.items()
+                                         if s is not None}),
+        "settings": json.dumps(asdict(settings)),
+        "connectome_name": connectome.name, "connectome_source": connectome.source,
+        "connectome_checksum": connectome.checksum(), "n_kc": int(model.network.n_kc),
         "seed": int(seed), "cohort": int(cohort), "start_time": started.isoformat(),
         "end_time": datetime.now(timezone.utc).isoformat(), "platform": platform.platform(),
         "python_version": sys.version.split()[0], "brian2_version": brian2.__version__,
         "numpy_version": np.__version__,
     }
-
-
-def _as_dict(params) -> dict | None:
-    if params is None:
-        return None
-    if hasattr(params, "as_dict"):
-        return params.as_dict()
-    return getattr(params, "__dict__", str(params))
 
 
 def git_commit() -> str:

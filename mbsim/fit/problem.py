@@ -267,8 +267,8 @@ def build_network(settings):
             raise InputError(found=f"network '{settings.network}' ({error})",
                              expected="a connectome name or an importable 'module:factory'",
                              field="model.network") from None
-    from ..engine.run import RunSettings, build_model
-    view = build_model(RunSettings(connectome=settings.network))[0]
+    from ..model import Model
+    view = Model(settings.network, metabolism=False).network
     if settings.readout == "emulator":
         from .emulator import EmulatedReadout
         return EmulatedReadout(view)

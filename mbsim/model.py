@@ -1,0 +1,178 @@
+"""What a simulated fly is: a connectome, an odor library and the parameter sets, held as objects.
+
+A :class:`Model` is built from objects or from files alike and says nothing about how to run; a
+:class:`~mbsim.simulation.Simulation` pairs it with a protocol. The compiled network and the
+metabolism model are built on first use, once per process for equal models (workers of a cohort
+or a fit rebuild them from the pickled model, and Brian2's compiled binary is reused from the
+cache folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import InputError
+from .parameters import Parameters
+
+#: Odor libraries by name; anything else is a path to a Hallem-Carlson-style responses.csv.
+ODOR_NAMES = ("synthetic", "hallem_carlson")
+_BUILT: OrderedDict = OrderedDict()   # model key -> (network view, metabolism), this process
+_KEEP = 4
+
+
+class Model:
+    """A virtual fly's mushroom body and metabolism.
+
+    connectome: a :class:`~mbsim.connectome.Connectome`, ``"default"`` or a data folder.
+    odors: ``"synthetic"``, ``"hallem_carlson"`` (the shared data's Hallem & Carlson 2006 table),
+    a path to such a ``responses.csv``, or an :class:`~mbsim.network.OdorLibrary`.
+    parameters: a :class:`~mbsim.parameters.Parameters` (default: the shipped parameter files);
+    ``metabolism=False`` gates LTM by feeding state instead of the metabolism model.
+    """
+
+    def __init__(self, connectome="default", odors="synthetic",
+                 parameters: Parameters | None = None, *, metabolism: bool | None = None):
+        from .connectome import Connectome, load
+        self.connectome = connectome if isinstance(connectome, Connectome) else load(connectome)
+        self.odors = _checked_odors(odors)
+        if parameters is None:
+            parameters = Parameters.default(with_metabolism=metabolism is not False)
+        elif metabolism is False and parameters.metabolism is not None:
+            parameters = Parameters(parameters.network, parameters.memory, None)
+        elif metabolism and parameters.metabolism is None:
+            raise InputError(found="metabolism=True with parameters that have no metabolism set",
+                             expected="Parameters with a metabolism set", field="metabolism")
+        self.parameters = parameters
+
+    @property
+    def has_metabolism(self) -> bool:
+        return self.parameters.metabolism is not None
+
+    def with_parameters(self, parameters: Parameters) -> "Model":
+        """The same connectome and odors with other parameters."""
+        return Model(self.connectome, self.odors, parameters)
+
+    def updated(self, changes: Mapping) -> "Model":
+        """The model with ``{"group.parameter": value}`` changed (values in SI or with units)."""
+        return self.with_parameters(self.parameters.updated(changes))
+
+    def __repr__(self) -> str:
+        odors = self.odors if isinstance(self.odors, str) else "in-memory odor library"
+        return (f"Model(connectome={self.connectome.name!r}, odors={odors!r}, "
+                f"metabolism={self.has_metabolism})")
+
+    # --- what is built from it ---------------------------------------------------------
+    def key(self) -> str:
+        """Content hash of everything that sets the model's numbers."""
+        parts = {"connectome": self.connectome.checksum(), "odors": self._odor_description(),
+                 "parameters": {group: None if s is None else s.digest()
+                                for group, s in vars(self.parameters).items()}}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+    def built(self):
+        """(network view, metabolism or None), built once per process for equal models."""
+        key = self.key()
+        if key not in _BUILT:
+            _BUILT[key] = self._build()
+            while len(_BUILT) > _KEEP:
+                _BUILT.popitem(last=False)
+        _BUILT.move_to_end(key)
+        return _BUILT[key]
+
+    @property
+    def network(self):
+        """The engine's view of the spiking network (:class:`~mbsim.engine.network_view.NetworkView`)."""
+        return self.built()[0]
+
+    @property
+    def metabolism(self):
+        """The metabolism model (:class:`~mbsim.metabolism.Metabolism`), or None."""
+        return self.built()[1]
+
+    def odor_library(self):
+        from .network import OdorLibrary
+        if not isinstance(self.odors, str):
+            return self.odors
+        params = self.parameters.network
+        if self.odors == "synthetic":
+            return OdorLibrary.synthetic(params)
+        return OdorLibrary.hallem_carlson(params, None if self.odors == "hallem_carlson"
+                                          else self.odors)
+
+    def _build(self):
+        from .engine.network_view import NetworkView
+        from .network import MushroomBodyNetwork
+        network = NetworkView(MushroomBodyNetwork(self.connectome, self.parameters.network,
+                                                  self.odor_library()))
+        metabolism = None
+        if self.has_metabolism:
+            from .metabolism import Metabolism
+            metabolism = Metabolism(self.parameters.metabolism, network.compartments)
+        return network, metabolism
+
+    # --- provenance ---------------------------------------------------------------------
+    def _odor_description(self):
+        if isinstance(self.odors, str):
+            return self.odors
+        return {"source": self.odors.source,
+                "responses": self.odors.responses.to_dict(orient="split"),
+                "spontaneous": self.odors.spontaneous.to_dict()}
+
+    def description(self) -> dict:
+        """JSON-ready description: enough to rebuild the model (:meth:`from_description`)."""
+        c = self.connectome
+        return {"connectome": {"name": c.name, "source": c.source, "checksum": c.checksum()},
+                "odors": self._odor_description(), "parameters": self.parameters.as_dict()}
+
+    @classmethod
+    def from_description(cls, description: Mapping, where: str = "") -> "Model":
+        """The model a result file describes; the connectome is loaded again from its source
+        and must have the recorded checksum."""
+        from .connectome import load
+        from .parameters import ParameterSet, declarations_of
+        recorded = description["connectome"]
+        source = recorded["source"] if recorded["source"] else recorded["name"]
+        try:
+            connectome = load(source)
+        except InputError:
+            connectome = None
+        if connectome is None or connectome.checksum() != recorded["checksum"]:
+            raise InputError(found=f"connectome '{recorded['name']}' (source '{source}') cannot be "
+                             "loaded again with its recorded checksum",
+                             expected="a connectome that is 'default' or a data folder left "
+                             "unchanged; rebuild an edited connectome in Python and run it there",
+                             file=where or None, field="connectome")
+        sets = {}
+        for group, recorded_set in description["parameters"].items():
+            if recorded_set is not None:
+                sets[group] = ParameterSet.from_dict(
+                    declarations_of(group), {name: {"value": value,
+                                                    "source": recorded_set["sources"].get(name, "")}
+                                             for name, value in recorded_set["values"].items()})
+        return cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
+
+
+def _checked_odors(odors):
+    if isinstance(odors, (str, Path)):
+        odors = str(odors)
+        if odors not in ODOR_NAMES and not Path(odors).is_file():
+            raise InputError(found=f"odors '{odors}'", expected="'synthetic', 'hallem_carlson', "
+                             "a Hallem-Carlson responses.csv or an OdorLibrary", field="odors")
+        return odors
+    if not all(hasattr(odors, name) for name in ("responses", "spontaneous", "source")):
+        raise InputError(found=f"odors of type {type(odors).__name__}",
+                         expected="a name, a path or an OdorLibrary", field="odors")
+    return odors
+
+
+def _odors_from(recorded):
+    if isinstance(recorded, str):
+        return recorded
+    import pandas as pd
+    from .network import OdorLibrary
+    return OdorLibrary(pd.DataFrame(**recorded["responses"]), pd.Series(recorded["spontaneous"]),
+                       recorded["source"])
