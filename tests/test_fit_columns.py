@@ -3,7 +3,6 @@ column, on the analytic stand-in network with the metabolism model."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -32,7 +31,7 @@ VECTORS = [{"memory": {"tau_labile": 3600.0}, "metabolism": {"body_basal_demand"
 def setup():
     network = AnalyticNetwork()
     memory = load_memory_params()
-    metabolism = dataclasses.replace(load_metabolism_params(), reserve_variability_cv=0.0)
+    metabolism = load_metabolism_params().replace(reserve_variability_cv=0.0)
     schedules = {name: load_protocol(name).schedule() for name in (RETENTION, SURVIVAL)}
     needs = {RETENTION: ProtocolNeeds(retention_times=TIMES), SURVIVAL: ProtocolNeeds(survival=True)}
     model = ForwardModel(network, schedules, needs, memory, metabolism, network.compartments,
@@ -43,7 +42,7 @@ def setup():
 def engine_fly(setup, vector, name):
     """The engine's fly (scipy solver, run tolerances) with the vector's parameters."""
     network, memory, metabolism, model = setup
-    params = dataclasses.replace(metabolism, **vector["metabolism"])
+    params = metabolism.updated(vector["metabolism"])
     return Fly(network, model.schedules[name], memory.replace(**vector["memory"]),
                Metabolism(params, network.compartments), seed=window_seed(1, "fly", 0))
 
@@ -89,11 +88,11 @@ def test_batched_fed_steady_states_equal_the_scalar_ones(setup):
     network, _, metabolism, _ = setup
     demands = np.array([1e-10, 3e-10, 6e-10])
     reference = Metabolism(metabolism, network.compartments).fed_steady_state
-    batch = Metabolism(dataclasses.replace(metabolism, body_basal_demand=demands),
+    batch = Metabolism(metabolism.updated({"body_basal_demand": demands}, columns=True),
                        network.compartments, steady_guess=reference)
     n = batch.layout.n_dynamic
     for i, demand in enumerate(demands):
-        alone = Metabolism(dataclasses.replace(metabolism, body_basal_demand=float(demand)),
+        alone = Metabolism(metabolism.replace(body_basal_demand=float(demand)),
                            network.compartments).fed_steady_state
         np.testing.assert_allclose(batch.fed_steady_state[:n, i], alone[:n], rtol=1e-5,
                                    atol=1e-8 * batch.layout.scales.max())

@@ -126,15 +126,16 @@ def provenance(protocol, settings, network, net_params, mem_params, metabolism, 
                started, command) -> dict:
     """Root attributes that say how a result was made, enough to re-run it."""
     import brian2
-    parameters = {"network": _as_dict(net_params), "memory": dict(mem_params.values),
-                  "metabolism": _as_dict(getattr(metabolism, "params", None))}
+    sets = {"network": net_params, "memory": mem_params,
+            "metabolism": getattr(metabolism, "params", None)}
     return {
         "format": "mbsim-result/1", "title": f"mbsim run of {protocol.name}",
         "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
         "protocol_name": protocol.name, "protocol_file": protocol.source_file,
         "protocol_text": protocol.source_text, "protocol_sha256": protocol.sha256,
-        "parameters": json.dumps(parameters, default=str),
-        "parameter_sources": json.dumps({"memory": mem_params.sources}),
+        "parameters": json.dumps({g: _or_none(p, "values") for g, p in sets.items()},
+                                 default=str),
+        "parameter_sources": json.dumps({g: _or_none(p, "sources") for g, p in sets.items()}),
         "settings": json.dumps(settings.__dict__),
         "connectome_name": network.connectome.name, "connectome_source": network.connectome.source,
         "connectome_checksum": network.connectome.checksum(), "n_kc": int(network.n_kc),
@@ -145,12 +146,8 @@ def provenance(protocol, settings, network, net_params, mem_params, metabolism, 
     }
 
 
-def _as_dict(params) -> dict | None:
-    if params is None:
-        return None
-    if hasattr(params, "as_dict"):
-        return params.as_dict()
-    return getattr(params, "__dict__", str(params))
+def _or_none(params, attribute: str):
+    return None if params is None else getattr(params, attribute)
 
 
 def git_commit() -> str:

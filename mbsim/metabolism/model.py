@@ -16,7 +16,7 @@ from ..connectome.mbtypes import COMPARTMENTS
 from ..errors import SimulationError
 from .drive import Drive, WindowActivity
 from .layout import BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, StateLayout
-from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
+from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params
 
 NMOL, FMOL, MM = 1e9, 1e15, 1e3            # SI -> internal units
 MM_L_TO_NMOL, MM_L_TO_FMOL = 1e6, 1e12      # (mmol/L) * L -> nmol, fmol
@@ -76,9 +76,7 @@ class Metabolism:
     @cached_property
     def batch_size(self) -> int | None:
         """k when some parameters are (k,) arrays (one state column per parameter vector), else None."""
-        sizes = [np.size(getattr(self.params, f.name)) for f in numeric_fields()
-                 if np.ndim(getattr(self.params, f.name)) > 0]
-        return max(sizes) if sizes else None
+        return self.params.batch_size
 
     @staticmethod
     def _columns(per_compartment, y: np.ndarray):
