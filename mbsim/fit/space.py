@@ -46,29 +46,27 @@ class Parameter:
         return self.name.split(".", 1)[1]
 
 
-def fittable(qualified: str) -> str | None:
-    """None when a fit may vary ``group.parameter``, else the reason it may not."""
-    declaration = Parameters.declaration(qualified)
+def refusal(declaration: Declaration) -> str | None:
+    """Why a fit cannot vary a declared parameter; None when it can."""
     return REFUSED.get(declaration.kind) or REFUSED.get(declaration.shape)
 
 
 def _declaration(qualified: str, where: dict) -> Declaration:
     """The declaration of a parameter a fit may vary; an InputError saying why not otherwise."""
-    group = qualified.split(".", 1)[0]
     try:
-        reason = fittable(qualified)
+        declaration = Parameters.declaration(qualified)
     except InputError as error:
         raise InputError(found=f"parameter '{qualified}', not in the model",
                          expected=error.expected, **where) from None
+    reason = refusal(declaration)
     if reason:
         expected = "a scalar parameter"
-        if group == "network":
-            allowed = [f"network.{name}" for name in declarations_of("network").names
-                       if fittable(f"network.{name}") is None]
+        if qualified.startswith("network."):
+            allowed = [f"network.{d.name}" for d in declarations_of("network") if not refusal(d)]
             expected = ("a memory or metabolism parameter, or a network parameter used only on a "
                         "window's results: " + ", ".join(allowed))
         raise InputError(found=f"'{qualified}', which {reason}", expected=expected, **where)
-    return Parameters.declaration(qualified)
+    return declaration
 
 
 def build_space(spec, parameters: Parameters) -> "ParameterSpace":
