@@ -3,7 +3,6 @@ column, on the analytic stand-in network with the metabolism model."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -33,7 +32,7 @@ VECTORS = [{"memory": {"tau_labile": 3600.0}, "metabolism": {"body_basal_demand"
 def setup():
     network = AnalyticNetwork()
     memory = load_memory_params()
-    metabolism = dataclasses.replace(load_metabolism_params(), reserve_variability_cv=0.0)
+    metabolism = load_metabolism_params().replace(reserve_variability_cv=0.0)
     schedules = {name: load_protocol(name).schedule() for name in (RETENTION, SURVIVAL)}
     needs = {RETENTION: ProtocolNeeds(retention_times=TIMES), SURVIVAL: ProtocolNeeds(survival=True)}
     rtol, atol = RUN_TOLERANCES
@@ -46,8 +45,8 @@ def engine_fly(setup, vector, name):
     """The engine's fly of a protocol run (with its ledger counters) with the vector's
     parameters."""
     network, memory, metabolism, model = setup
-    params = dataclasses.replace(metabolism, **vector["metabolism"])
-    memory = memory.replace(**vector["memory"])
+    params = metabolism.updated(vector["metabolism"])
+    memory = memory.updated(vector["memory"])
     slow = SlowLayer(memory, Metabolism(params, network.compartments))
     return Fly(network, model.schedules[name], memory, slow, [window_seed(1, "fly", 0)])
 
@@ -94,11 +93,11 @@ def test_batched_fed_steady_states_equal_the_scalar_ones(setup):
     network, _, metabolism, _ = setup
     demands = np.array([1e-10, 3e-10, 6e-10])
     reference = Metabolism(metabolism, network.compartments).fed_steady_state
-    batch = Metabolism(dataclasses.replace(metabolism, body_basal_demand=demands),
+    batch = Metabolism(metabolism.updated({"body_basal_demand": demands}, columns=True),
                        network.compartments, steady_guess=reference)
     n = batch.layout.n_dynamic
     for i, demand in enumerate(demands):
-        alone = Metabolism(dataclasses.replace(metabolism, body_basal_demand=float(demand)),
+        alone = Metabolism(metabolism.replace(body_basal_demand=float(demand)),
                            network.compartments).fed_steady_state
         np.testing.assert_allclose(batch.fed_steady_state[:n, i], alone[:n], rtol=1e-5,
                                    atol=1e-8 * batch.layout.scales.max())

@@ -118,3 +118,28 @@ def test_data_protocols_select_rows(tmp_path):
     selected = problem(tmp_path, data=data, rows=rows)
     assert list(selected.observations.protocol) == ["aversive_massed_10x"]
     assert sorted(selected.schedules) == ["aversive_massed_10x"]
+
+
+@pytest.mark.parametrize("name, bounds, reason", [
+    ("network.kc_threshold", "[-50 mV, -40 mV]", "shapes the compiled network; a fit reuses one "
+                                                 "compiled network"),
+    ("network.shock_reference_voltage", "[50 V, 100 V]", "shapes the spiking windows, which a "
+                                                          "fit simulates once and reuses"),
+    ("network.depression_rate", "[0.1, 1]", "holds one value per compartment"),
+    ("metabolism.mp1_target_compartments", "[0, 1]", "is a list of compartment names"),
+])
+def test_parameters_a_fit_cannot_vary(tmp_path, name, bounds, reason):
+    """Network parameters that shape the compiled network or the windows, and non-scalar ones,
+    are refused with the reason."""
+    with pytest.raises(InputError, match=rf"fit.yaml:4, field 'parameters\[0\].name'.*'{name}', "
+                                         rf"which {reason}"):
+        problem(tmp_path, parameters=f"  - {{name: {name}, bounds: {bounds}}}", metabolism=True)
+
+
+def test_post_network_parameter_enters_the_space(tmp_path):
+    """A network parameter used only on a window's results can be named; its changes are kept."""
+    fit = problem(tmp_path, parameters="  - {name: network.choice_temperature, bounds: [0.3 Hz, 2 Hz]}")
+    assert fit.space.names == ["network.choice_temperature"]
+    assert fit.space.start[0] == pytest.approx(0.7)
+    assert fit.space.changes([1.0]) == {"network": {"choice_temperature": 1.0}, "memory": {},
+                                        "metabolism": {}}

@@ -23,7 +23,8 @@ def slow():
         "mp1_max_activation": np.array([0.5, 1.0, 2.0]),
         "body_basal_demand": np.array([2e-10, 3e-10, 4e-10]),
         "consolidation_systemic_increase": np.array([0.2, 1.0, 2.0])}))
-    memory = load_memory_params().replace(capture_rate=np.array([1e-4, 3e-4, 1e-3]))
+    memory = load_memory_params().updated({"capture_rate": np.array([1e-4, 3e-4, 1e-3])},
+                                          columns=True)
     return SlowLayer(memory, metabolism, columns=K, ledger=False)
 
 

@@ -15,46 +15,53 @@ and updates the arrays exactly, at a cost independent of the interval's length.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from scipy import sparse
 
-from ..parameters import ParameterSet, Spec, load_parameters
+from ..parameters import Declaration, Declarations, ParameterSet
 from ..paths import PARAMS_DIR
 
 PHASES = ("labile", "ARM", "LTM")
 
-MEMORY_SPECS = {
-    "tau_labile": Spec("time", "decay time of labile memory", 1.0),
-    "arm_fraction": Spec("dimensionless", "ARM formed per unit labile change", 0.0, 10.0),
-    "arm_saturation": Spec("dimensionless", "bound on |ARM| (efficacy units)", 1e-6, 10.0),
-    "tau_arm": Spec("time", "decay time of ARM", 1.0),
-    "arm_erasure_rate": Spec("rate", "ARM erasure rate at full consolidation", 0.0),
-    "tau_tag": Spec("time", "lifetime of a synaptic tag", 1.0),
-    "capture_rate": Spec("rate", "LTM capture rate at full consolidation", 0.0),
-    "tau_ltm": Spec("time", "decay time of LTM", 1.0),
-    "tau_mp1": Spec("time", "length of a post-training MP1 episode", 1.0),
-    "mp1_episode": Spec("dimensionless", "MP1 activity after a trial", 0.0, 100.0),
-    "mp1_refractory_time": Spec("time", "recovery of MP1 episodes after a trial", 1e-3),
-    "mp1_forced": Spec("dimensionless", "MP1 activity under thermogenetic activation", 0.0, 100.0),
-    "tau_forcing": Spec("time", "onset/offset of thermogenetic manipulation", 1e-3),
-    "trigger_gain": Spec("dimensionless", "gain of the LTM trigger", 0.0, 1e3),
-    "tau_consolidation": Spec("time", "integration time of the LTM trigger", 1.0),
-    "tau_consolidation_decay": Spec("time", "decay of the consolidation signal", 1.0),
-    "consolidation_threshold": Spec("dimensionless", "half-activation of consolidation", 1e-6, 1e3),
-    "consolidation_hill": Spec("dimensionless", "steepness of the consolidation switch", 1.0, 20.0),
-    "sugar_consolidation": Spec("dimensionless", "consolidation kick of sugar in hungry flies", 0.0, 100.0),
-    "starved_trigger": Spec("dimensionless", "trigger in starved flies (feeding gate)", 0.0, 1.0),
-    "efficacy_min": Spec("dimensionless", "lower bound of relative efficacy", 0.0, 1.0),
-    "efficacy_max": Spec("dimensionless", "upper bound of relative efficacy", 1.0, 100.0),
-}
+
+def _p(name: str, dimension: str, meaning: str, low: float, high: float = math.inf):
+    return Declaration(name, dimension, low, high, meaning, kind="slow")
+
+
+MEMORY = Declarations("memory", [
+    _p("tau_labile", "time", "decay time of labile memory", 1.0),
+    _p("arm_fraction", "dimensionless", "ARM formed per unit labile change", 0.0, 10.0),
+    _p("arm_saturation", "dimensionless", "bound on |ARM| (efficacy units)", 1e-6, 10.0),
+    _p("tau_arm", "time", "decay time of ARM", 1.0),
+    _p("arm_erasure_rate", "rate", "ARM erasure rate at full consolidation", 0.0),
+    _p("tau_tag", "time", "lifetime of a synaptic tag", 1.0),
+    _p("capture_rate", "rate", "LTM capture rate at full consolidation", 0.0),
+    _p("tau_ltm", "time", "decay time of LTM", 1.0),
+    _p("tau_mp1", "time", "length of a post-training MP1 episode", 1.0),
+    _p("mp1_episode", "dimensionless", "MP1 activity after a trial", 0.0, 100.0),
+    _p("mp1_refractory_time", "time", "recovery of MP1 episodes after a trial", 1e-3),
+    _p("mp1_forced", "dimensionless", "MP1 activity under thermogenetic activation", 0.0, 100.0),
+    _p("tau_forcing", "time", "onset/offset of thermogenetic manipulation", 1e-3),
+    _p("trigger_gain", "dimensionless", "gain of the LTM trigger", 0.0, 1e3),
+    _p("tau_consolidation", "time", "integration time of the LTM trigger", 1.0),
+    _p("tau_consolidation_decay", "time", "decay of the consolidation signal", 1.0),
+    _p("consolidation_threshold", "dimensionless", "half-activation of consolidation", 1e-6, 1e3),
+    _p("consolidation_hill", "dimensionless", "steepness of the consolidation switch", 1.0, 20.0),
+    _p("sugar_consolidation", "dimensionless", "consolidation kick of sugar in hungry flies",
+       0.0, 100.0),
+    _p("starved_trigger", "dimensionless", "trigger in starved flies (feeding gate)", 0.0, 1.0),
+    _p("efficacy_min", "dimensionless", "lower bound of relative efficacy", 0.0, 1.0),
+    _p("efficacy_max", "dimensionless", "upper bound of relative efficacy", 1.0, 100.0),
+], PARAMS_DIR / "memory.yaml")
 
 
 def load_memory_params(path=None) -> ParameterSet:
     """The memory-phase parameter set (``data/params/memory.yaml`` by default)."""
-    return load_parameters(path or PARAMS_DIR / "memory.yaml", MEMORY_SPECS, "memory")
+    return ParameterSet.from_file(MEMORY, path or None)
 
 
 def consolidation_level(signal, params: ParameterSet):

@@ -126,7 +126,7 @@ class ForwardModel:
             finally:
                 self.rtol, self.atol = saved
         columns = column_changes(changes)
-        memory = self.memory_params.replace(**columns["memory"])
+        memory = self.memory_params.updated(columns["memory"], columns=True)
         metabolism = self.metabolism(columns["metabolism"])
         by_protocol = {name: self.predict_protocol(name, memory, metabolism, len(changes))
                        for name in self.needs}

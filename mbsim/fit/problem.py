@@ -13,6 +13,8 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import InputError, SimulationError
+from ..network.parameters import load_parameters as load_network_parameters
+from ..parameters import Parameters
 from ..protocol import load_protocol
 from . import likelihood
 from .data import read_table
@@ -51,7 +53,8 @@ class FitProblem:
         self.spec = spec
         settings = spec.file.model
         self.memory_params, self.metabolism_params = _parameter_sets(spec)
-        self.space = build_space(spec, self.memory_params, self.metabolism_params)
+        self.space = build_space(spec, Parameters(load_network_parameters(), self.memory_params,
+                                                  self.metabolism_params))
         self.tables = [self._table(i, item) for i, item in enumerate(spec.file.data)]
         self.schedules = self._schedules()
         self.needs = self._needs()

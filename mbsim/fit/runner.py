@@ -109,7 +109,7 @@ def _posterior_predictive(checkpoint, sampled) -> np.ndarray:
 def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler, messages) -> dict:
     spec = problem.spec
     parameters = {"memory": problem.memory_params.as_dict(),
-                  "metabolism": (problem.metabolism_params.to_dict()
+                  "metabolism": (problem.metabolism_params.as_dict()
                                  if problem.metabolism_params is not None else None)}
     return {
         "format": output.FORMAT, "title": f"mbsim fit of {spec.file.name}",

@@ -3,16 +3,25 @@ and the coordinates the optimizer and the sampler move in (log for positive scal
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from ..engine.memory import MEMORY_SPECS
 from ..errors import InputError
-from ..metabolism.params import numeric_fields
+from ..parameters import Declaration, Parameters, declarations_of
 from ..units import parse_quantity
+
+#: Why a fit cannot vary a parameter, by what it shapes or holds.
+REFUSED = {
+    "compiled": "shapes the compiled network; a fit reuses one compiled network and its cached "
+                "spiking windows, so it cannot vary it",
+    "window": "shapes the spiking windows, which a fit simulates once and reuses, so it cannot "
+              "vary it",
+    "per_compartment": "holds one value per compartment; a fit varies single numbers",
+    "names": "is a list of compartment names, not a number",
+}
 
 
 @dataclass(frozen=True)
@@ -37,30 +46,32 @@ class Parameter:
         return self.name.split(".", 1)[1]
 
 
-def _converter(group: str, key: str, where: dict):
-    """(parse(text) -> SI float, SI unit, (low, high) allowed by the model) for one parameter."""
-    if group == "memory":
-        if key not in MEMORY_SPECS:
-            raise InputError(found=f"parameter '{group}.{key}', not in the model",
-                             expected="one of " + ", ".join(f"memory.{k}" for k in MEMORY_SPECS),
-                             **where)
-        spec = MEMORY_SPECS[key]
-        unit = {"time": "s", "rate": "1/s"}.get(spec.dimension, "1")
-        return (lambda text, **w: parse_quantity(text, spec.dimension, **w)), unit, \
-            (spec.minimum, spec.maximum)
-    fields = {f.name: f for f in numeric_fields()}
-    if key not in fields:
-        raise InputError(found=f"parameter '{group}.{key}', not in the model",
-                         expected="one of " + ", ".join(f"metabolism.{k}" for k in sorted(fields)),
-                         **where)
-    field = fields[key]
-    low, high, _ = field.metadata["bounds"]
-    return (lambda text, **w: parse_quantity(text, field.metadata["unit"], **w)), \
-        field.metadata["unit"], (low, high)
+def refusal(declaration: Declaration) -> str | None:
+    """Why a fit cannot vary a declared parameter; None when it can."""
+    return REFUSED.get(declaration.kind) or REFUSED.get(declaration.shape)
 
 
-def build_space(spec, memory_params, metabolism_params) -> "ParameterSpace":
-    """Check the fit file's parameters against the model and convert them to SI."""
+def _declaration(qualified: str, where: dict) -> Declaration:
+    """The declaration of a parameter a fit may vary; an InputError saying why not otherwise."""
+    try:
+        declaration = Parameters.declaration(qualified)
+    except InputError as error:
+        raise InputError(found=f"parameter '{qualified}', not in the model",
+                         expected=error.expected, **where) from None
+    reason = refusal(declaration)
+    if reason:
+        expected = "a scalar parameter"
+        if qualified.startswith("network."):
+            allowed = [f"network.{d.name}" for d in declarations_of("network") if not refusal(d)]
+            expected = ("a memory or metabolism parameter, or a network parameter used only on a "
+                        "window's results: " + ", ".join(allowed))
+        raise InputError(found=f"'{qualified}', which {reason}", expected=expected, **where)
+    return declaration
+
+
+def build_space(spec, parameters: Parameters) -> "ParameterSpace":
+    """Check the fit file's parameters against the model's declarations and convert them to SI;
+    start values default to the current ones in ``parameters``."""
     built, seen = [], set()
     for index, item in enumerate(spec.file.parameters):
         where = spec.where("parameters", index, "name")
@@ -68,17 +79,19 @@ def build_space(spec, memory_params, metabolism_params) -> "ParameterSpace":
             raise InputError(found=f"'{item.name}' a second time", expected="each parameter once",
                              **where)
         seen.add(item.name)
-        group, key = item.name.split(".", 1)
-        if group == "metabolism" and metabolism_params is None:
+        declaration = _declaration(item.name, where)
+        if item.name.startswith("metabolism.") and parameters.metabolism is None:
             raise InputError(found=f"'{item.name}' with model.metabolism false",
                              expected="model.metabolism: true to fit metabolism parameters", **where)
-        parse, unit, (low, high) = _converter(group, key, where)
+        unit, low, high = declaration.unit, declaration.low, declaration.high
+        parse = partial(parse_quantity, dimension=declaration.dimension)
         bounds_where = spec.where("parameters", index, "bounds")
         lower, upper = (parse(v, **bounds_where) for v in item.bounds)
-        if not lower < upper or lower < low or upper > high:
+        if (not lower < upper or lower < low or upper > high
+                or (lower == low and not declaration.low_allowed)):
             raise InputError(found=f"bounds {list(item.bounds)}", expected=f"lower < upper within "
-                             f"the model's range [{low:g}, {high:g}] {unit}", **bounds_where)
-        current = (memory_params[key] if group == "memory" else getattr(metabolism_params, key))
+                             f"the model's range {declaration.interval} {unit}", **bounds_where)
+        current = parameters[item.name]
         start = current if item.start is None else parse(item.start,
                                                          **spec.where("parameters", index, "start"))
         if not lower <= start <= upper:
@@ -162,12 +175,13 @@ class ParameterSpace:
         return float(sum(math.log(v) for p, v in zip(self.parameters, theta) if p.log))
 
     def changes(self, theta) -> dict[str, dict[str, float]]:
-        """{"memory": {...}, "metabolism": {...}} of one parameter vector."""
-        out: dict[str, dict[str, float]] = {"memory": {}, "metabolism": {}}
+        """{"network": {...}, "memory": {...}, "metabolism": {...}} of one parameter vector."""
+        out: dict[str, dict[str, float]] = {"network": {}, "memory": {}, "metabolism": {}}
         for p, v in zip(self.parameters, theta):
             out[p.group][p.key] = float(v)
         return out
 
 
-def apply_metabolism(params, changes: dict[str, float]):
-    return dataclasses.replace(params, **changes) if changes else params
+def apply_metabolism(params, changes: dict[str, np.ndarray]):
+    """The metabolism set with a batch's (k,) columns of values (unchanged without changes)."""
+    return params.updated(changes, columns=True) if changes else params

@@ -35,7 +35,7 @@ class Prior(_Strict):
 
 
 class FitParameter(_Strict):
-    name: str = Field(pattern=r"^(memory|metabolism)\.[a-z0-9_]+$")
+    name: str = Field(pattern=r"^(network|memory|metabolism)\.[a-z0-9_]+$")
     bounds: tuple[str | float, str | float]
     start: str | float | None = None
     scale: Literal["linear", "log"] | None = None

@@ -19,7 +19,7 @@ from .drive import Drive, WindowActivity
 from .jacobian import metabolism_jacobian
 from .layout import (BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, FMOL, MM, MM_L_TO_FMOL, MM_L_TO_NMOL,
                      NMOL, StateLayout)
-from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params, numeric_fields
+from .params import CELL_CLASSES, MetabolismParams, load_metabolism_params
 
 _FED_BASELINE = Drive(fed=True)
 _STEADY_DURATION = 60 * 86400.0             # s of fed integration that reach the fed steady state
@@ -77,9 +77,7 @@ class Metabolism:
     @cached_property
     def batch_size(self) -> int | None:
         """k when some parameters are (k,) arrays (one state column per parameter vector), else None."""
-        sizes = [np.size(getattr(self.params, f.name)) for f in numeric_fields()
-                 if np.ndim(getattr(self.params, f.name)) > 0]
-        return max(sizes) if sizes else None
+        return self.params.batch_size
 
     @staticmethod
     def _columns(per_compartment, y: np.ndarray):

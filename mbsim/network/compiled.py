@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,7 @@ def code_version() -> str:
 
 def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> CompiledNetwork:
     """The compiled network for this structure and parameter set, built if not yet in the cache."""
-    key = f"{structure.digest()}-{params.digest(compiled_only=True)}-{code_version()}"
+    key = f"{structure.digest()}-{params.digest(kinds=('compiled',))}-{code_version()}"
     root = cache_dir() / "network"
     root.mkdir(parents=True, exist_ok=True)
     directory = root / key
@@ -120,8 +120,8 @@ def _namespace(params: NetworkParameters) -> dict:
     import brian2 as b2
     units = {"time": b2.second, "rate": b2.Hz, "voltage": b2.volt, "current": b2.amp,
              "conductance": b2.siemens, "capacitance": b2.farad, "dimensionless": 1}
-    ns = {f.name: getattr(params, f.name) * units[f.metadata["dimension"]]
-          for f in fields(params) if f.metadata and f.metadata["compiled"]}
+    ns = {d.name: params[d.name] * units[d.dimension] for d in params.declarations
+          if d.kind == "compiled"}
     return ns | equations.noise_functions()
 
 

@@ -1,4 +1,4 @@
-"""Parameter files: YAML tables of values with units and sources, read and checked in one place.
+"""Parameter files: YAML tables of ``name: {value, source}`` entries, read and checked in one place.
 
 A parameter file looks like::
 
@@ -8,26 +8,20 @@ A parameter file looks like::
       tau_labile: {value: 1 h, source: "Tully et al. 1994 (fit by eye)"}
       arm_fraction: {value: 0.2, source: assumption}
 
-:func:`read_entries` reads any such file and checks what every set shares (readable YAML, a
-``parameters`` mapping, no unknown or missing names, a value and a non-empty source for each entry),
-keeping each entry's line for error messages. Each parameter set converts the values its own way:
-the network (:mod:`mbsim.network.parameters`) and metabolism (:mod:`mbsim.metabolism.params`) into
-typed dataclasses, the memory phases through :class:`Spec` declarations and :func:`load_parameters`.
+:func:`read_entries` checks what every file shares (readable YAML, a ``parameters`` mapping, no
+unknown or missing names, a value and a non-empty source for each entry) and keeps each entry's line
+for error messages; the values are converted by their declarations (:mod:`.declarations`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 import yaml
 
-from .errors import InputError
-from .units import EXAMPLES, parse_quantity
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -42,6 +36,12 @@ class Entry:
 
     def where(self, path: str | Path, field: str | None = None) -> dict:
         return dict(file=path, line=self.line, field=field or self.name)
+
+    def key_lines(self) -> dict[str, int]:
+        """The line of each key when the value is a mapping (one value per compartment)."""
+        if not isinstance(self.value_node, yaml.MappingNode):
+            return {}
+        return {key.value: key.start_mark.line + 1 for key, _ in self.value_node.value}
 
 
 def read_entries(path: str | Path, names: Iterable[str], what: str) -> tuple[str, dict[str, Entry]]:
@@ -92,58 +92,3 @@ def read_entries(path: str | Path, names: Iterable[str], what: str) -> tuple[str
 
 def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {key.value: (key, value) for key, value in node.value}
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What one parameter must be: its dimension, an allowed range (SI) and a one-line meaning."""
-
-    dimension: str
-    meaning: str
-    minimum: float = -math.inf
-    maximum: float = math.inf
-
-
-@dataclass(frozen=True)
-class ParameterSet:
-    """Checked values (SI floats) with their sources, as loaded from one file."""
-
-    name: str
-    values: dict[str, float]
-    sources: dict[str, str]
-    path: str = ""
-
-    def __getitem__(self, key: str) -> float:
-        return self.values[key]
-
-    def replace(self, **changes) -> "ParameterSet":
-        """A copy with some values changed (used by fits and sweeps); names must exist. A value may
-        be a (k,) array: one value per column of a fit's batch."""
-        unknown = sorted(set(changes) - set(self.values))
-        if unknown:
-            raise InputError(found=f"unknown parameter(s) {unknown}",
-                             expected="one of " + ", ".join(sorted(self.values)))
-        values = {**self.values, **{k: np.asarray(v, float) if np.ndim(v) else float(v)
-                                    for k, v in changes.items()}}
-        return ParameterSet(self.name, values, self.sources, self.path)
-
-    def as_dict(self) -> dict:
-        """JSON-ready description: values (SI) and sources."""
-        return {"name": self.name, "file": self.path, "values": dict(self.values),
-                "sources": dict(self.sources)}
-
-
-def load_parameters(path: str | Path, specs: dict[str, Spec], what: str = "") -> ParameterSet:
-    """Load and check a parameter file against ``specs``; one :class:`InputError` on any problem."""
-    name, entries = read_entries(path, specs, what)
-    values = {}
-    for key, entry in entries.items():
-        spec = specs[key]
-        where = entry.where(path, f"parameters.{key}")
-        value = parse_quantity(entry.value, spec.dimension, **where)
-        if not (spec.minimum <= value <= spec.maximum) or math.isnan(value):
-            raise InputError(found=f"{entry.value}", expected=f"{spec.meaning} within "
-                             f"[{spec.minimum:g}, {spec.maximum:g}] (SI units)",
-                             example=EXAMPLES[spec.dimension], **where)
-        values[key] = value
-    return ParameterSet(name, values, {k: e.source for k, e in entries.items()}, str(path))
