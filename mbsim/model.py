@@ -37,6 +37,8 @@ class Model:
     def __init__(self, connectome="default", odors="synthetic",
                  parameters: Parameters | None = None, *, metabolism: bool | None = None):
         from .connectome import Connectome, load
+        # what to load again on a rerun: the name or folder given, else the object's source
+        self.connectome_origin = None if isinstance(connectome, Connectome) else str(connectome)
         self.connectome = connectome if isinstance(connectome, Connectome) else load(connectome)
         self.odors = _checked_odors(odors)
         if parameters is None:
@@ -54,7 +56,9 @@ class Model:
 
     def with_parameters(self, parameters: Parameters) -> "Model":
         """The same connectome and odors with other parameters."""
-        return Model(self.connectome, self.odors, parameters)
+        model = Model(self.connectome, self.odors, parameters)
+        model.connectome_origin = self.connectome_origin
+        return model
 
     def updated(self, changes: Mapping) -> "Model":
         """The model with ``{"group.parameter": value}`` changed (values in SI or with units)."""
@@ -125,7 +129,8 @@ class Model:
     def description(self) -> dict:
         """JSON-ready description: enough to rebuild the model (:meth:`from_description`)."""
         c = self.connectome
-        return {"connectome": {"name": c.name, "source": c.source, "checksum": c.checksum()},
+        return {"connectome": {"name": c.name, "source": c.source, "checksum": c.checksum(),
+                               "origin": self.connectome_origin or c.source},
                 "odors": self._odor_description(), "parameters": self.parameters.as_dict()}
 
     @classmethod
@@ -135,7 +140,7 @@ class Model:
         from .connectome import load
         from .parameters import ParameterSet, declarations_of
         recorded = description["connectome"]
-        source = recorded["source"] if recorded["source"] else recorded["name"]
+        source = recorded["origin"]
         try:
             connectome = load(source)
         except InputError:
@@ -153,7 +158,9 @@ class Model:
                     declarations_of(group), {name: {"value": value,
                                                     "source": recorded_set["sources"].get(name, "")}
                                              for name, value in recorded_set["values"].items()})
-        return cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
+        model = cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
+        model.connectome_origin = source
+        return model
 
 
 def _checked_odors(odors):

@@ -77,10 +77,13 @@ class AnalyticNetwork:
         spikes = pd.Series({"KC": counts.sum()})
         return AnalyticResult(window, counts, change, spikes, {"KC": counts.sum() * 10}, efficacy)
 
-    def efficacy_change(self, result) -> np.ndarray:
+    def efficacy_change(self, result, params=None) -> np.ndarray:
         return result.change
 
-    def choice_probability(self, result, naive) -> float:
+    def choice_probability(self, result, naive, params=None) -> float:
+        """Logistic in the CS+/CS- valence difference, of slope 6 or 1 / ``choice_temperature``
+        of the given network parameters."""
+        slope = 6.0 if params is None else 1.0 / params.choice_temperature
         efficacy = result.efficacy if result.efficacy is not None else np.ones(
             (self.n_kc, len(COMPARTMENTS)))
         plus, minus = (result.kc_counts[i] > 0 for i in range(2))
@@ -89,4 +92,4 @@ class AnalyticNetwork:
         # depressing approach outputs (punished compartments) of an odor drives avoidance of it
         def valence(kcs):
             return (efficacy[kcs][:, rewarded].mean() - efficacy[kcs][:, punished].mean())
-        return float(1.0 / (1.0 + np.exp(-6.0 * (valence(plus) - valence(minus)))))
+        return float(1.0 / (1.0 + np.exp(-slope * (valence(plus) - valence(minus)))))

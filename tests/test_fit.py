@@ -138,3 +138,26 @@ def test_flux_ratio_prediction_from_the_metabolism(tmp_path):
     prior = problem.space.log_prior(problem.space.start)   # log-scale Jacobian: log(start)
     assert prior == pytest.approx(math.log(problem.space.start[0]))
     assert evaluation.log_posterior == pytest.approx(stats.norm.logpdf(1.3, ratio, 0.1) + prior)
+
+
+def test_a_network_readout_parameter_is_recovered_by_mbsim_fit(tmp_path):
+    """``network.choice_temperature`` (applied to the windows' recorded activity, so the compiled
+    network and the cached windows serve every value) named in a fit file: ``mbsim fit`` moves it
+    from its start to the value that made the data, together with a memory parameter."""
+    params = """  - {name: network.choice_temperature, bounds: [0.05 Hz, 1 Hz], start: 0.5 Hz}
+  - {name: memory.tau_labile, bounds: [30 min, 10 h], start: 1 h}"""
+    write_retention(tmp_path, [("aversive_1x", t, 0.0, 0.04, 8) for t in TIMES])
+    path = write_fit(tmp_path, params, "  - {kind: retention, file: retention.csv}",
+                     max_evaluations=200)
+    problem = FitProblem(load_fit_file(path))
+    truth = np.array([0.15, 2.0 * 3600])
+    clean = problem.evaluate(problem.space.to_x(truth)).predictions
+    start = problem.evaluate(problem.space.to_x(problem.space.start)).predictions
+    assert np.max(np.abs(clean - start)) > 0.1        # the temperature matters to the data
+    write_retention(tmp_path, [("aversive_1x", t, round(v, 6), 0.04, 8)
+                               for t, v in zip(TIMES, clean)])
+    assert main(["-q", "fit", str(path), "-o", str(tmp_path / "fit.h5")]) == 0
+    estimates = load_fit(tmp_path / "fit.h5")["estimates"].to_dataset()
+    found = dict(zip(estimates["parameter"].values, estimates["estimate"].values))
+    assert found["network.choice_temperature"] == pytest.approx(0.15, rel=0.03)
+    assert found["memory.tau_labile"] == pytest.approx(2.0 * 3600, rel=0.05)

@@ -33,14 +33,16 @@ class NetworkView:
     def simulate(self, window, efficacy=None, record_raster: bool = False):
         return self.network.simulate(window, efficacy, record_kc_raster=record_raster)
 
-    def efficacy_change(self, result) -> np.ndarray:
-        """Change of relative efficacy per (KC, compartment) that a window's activity makes."""
-        return efficacy_change(result, self.network.params)
+    def efficacy_change(self, result, params=None) -> np.ndarray:
+        """Change of relative efficacy per (KC, compartment) that a window's activity makes
+        (plasticity parameters from ``params``, default the network's)."""
+        return efficacy_change(result, params or self.network.params)
 
-    def choice_probability(self, result, naive) -> float:
-        """P(avoid CS+) from a test window, against the same window in the naive network."""
+    def choice_probability(self, result, naive, params=None) -> float:
+        """P(avoid CS+) from a test window, against the same window in the naive network
+        (readout parameters from ``params``, default the network's)."""
         return choice_probability(result, naive, self.network.mbon_valence,
-                                  self.network.params.choice_temperature)
+                                  (params or self.network.params).choice_temperature)
 
     def gates_ltm(self, targets) -> bool:
         """True when the targets include MP1 or MV1 (PPL1-g1pedc, PPL1-g2a'1)."""

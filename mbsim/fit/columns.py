@@ -19,12 +19,16 @@ from ..engine.slow import SlowLayer
 from ..engine.windows import test_window
 from ..units import format_time
 
+#: Network parameters applied to a window's recorded coincidences (:mod:`mbsim.network.plasticity`).
+PLASTICITY_PARAMETERS = {"dopamine_baseline_rate", "depression_rate", "potentiation_rate"}
+
 
 def column_changes(changes: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, np.ndarray]]:
-    """``[{"memory": {...}, "metabolism": {...}}, ...]`` (one per column) -> one (k,) array per
-    parameter."""
+    """``[{"network": {...}, "memory": {...}, "metabolism": {...}}, ...]`` (one per column) -> one
+    (k,) array per parameter."""
     return {group: {name: np.array([c[group][name] for c in changes], float)
-                    for name in changes[0].get(group, {})} for group in ("memory", "metabolism")}
+                    for name in changes[0].get(group, {})}
+            for group in ("network", "memory", "metabolism")}
 
 
 def reserve_spread(metabolism, state):
@@ -46,16 +50,35 @@ class ColumnFly(Fly):
     fly's reserve energy, :func:`reserve_spread`).
 
     ``rows``: the KCs whose synapses training changes (the memory keeps only those); ``test``
-    reads the total memory only (the phases alone are not needed by fits)."""
+    reads the total memory only (the phases alone are not needed by fits). ``network_params``:
+    the network's parameters with (k,) arrays for those the fit varies (applied to the windows'
+    recorded activity: plasticity and readout), or None."""
 
     record_weights = False
     ledger_class = WindowCostLedger
 
     def __init__(self, network, schedule, memory_params, slow: SlowLayer, rows, seed: int,
-                 cache, reserve_z: float = 0.0):
+                 cache, reserve_z: float = 0.0, network_params=None):
         super().__init__(network, schedule, memory_params, slow, [seed] * slow.columns,
                          rows=rows, caches={seed: cache})
-        self.seed, self.reserve_z = seed, reserve_z
+        self.seed, self.reserve_z, self.network_params = seed, reserve_z, network_params
+        varied = [] if network_params is None else [
+            name for name, value in network_params.values.items() if isinstance(value, np.ndarray)]
+        self.varied_plasticity = bool(set(varied) & PLASTICITY_PARAMETERS)
+        self._network_columns = [network_params.updated(
+            {name: float(network_params[name][j]) for name in varied})
+            for j in range(self.columns)] if varied else None
+
+    def network_column(self, j: int):
+        """The network parameters of column ``j`` (None: the network's own)."""
+        return None if self._network_columns is None else self._network_columns[j]
+
+    def efficacy_changes(self, results: dict) -> np.ndarray:
+        if not self.varied_plasticity:
+            return super().efficacy_changes(results)
+        result = results[self.seed]
+        return np.stack([self.network.efficacy_change(result, self.network_column(j))
+                         for j in range(self.columns)], axis=-1)
 
     def initial_body(self, fed: bool):
         metabolism = self.slow.metabolism
@@ -75,14 +98,16 @@ class ColumnFly(Fly):
         efficacy = walk.memory.efficacy(self.params, PHASES)       # (n_rows, n_comp, k)
         out = np.full((len(TEST_PHASES), self.columns), np.nan)
         if hasattr(self.network, "choice_probabilities"):
-            out[0] = self.network.choice_probabilities(window, self.rows, efficacy)
+            out[0] = self.network.choice_probabilities(window, self.rows, efficacy,
+                                                       self.network_params)
             return out
         cache = self.caches[self.seed]
         naive = cache.simulate(window)
         for column in range(self.columns):
             full = np.ones(self.network.kc_compartment_mask.shape)   # results may keep it
             full[self.rows] = efficacy[..., column]
-            out[0, column] = self.network.choice_probability(cache.simulate(window, full), naive)
+            out[0, column] = self.network.choice_probability(cache.simulate(window, full), naive,
+                                                             self.network_column(column))
         return out
 
 

@@ -111,10 +111,12 @@ class ReadoutEmulator:
                                   self.unassigned[chosen], unit, inputs, others)
         return self._subsets[key]
 
-    def choice_probabilities(self, window, rows: np.ndarray, efficacy: np.ndarray) -> np.ndarray:
+    def choice_probabilities(self, window, rows: np.ndarray, efficacy: np.ndarray,
+                             params=None) -> np.ndarray:
         """P(avoid CS+) of a test window for k efficacy patterns at once: ``efficacy`` is
         (len(rows), n_comp, k) for the KCs ``rows``; every other KC is naive. Same numbers as
-        :meth:`rates` and :meth:`choice_probability` column by column."""
+        :meth:`rates` and :meth:`choice_probability` column by column. ``params``: network
+        parameters whose readout values may be (k,) arrays (default the network's)."""
         naive, drives, rates = self.calibrate(window)
         position, averaging, unassigned, unit, inputs, others = self._subset(window, rows)
         clipped = np.clip(efficacy[position], 0.0, self.network.params.max_efficacy)
@@ -124,16 +126,17 @@ class ReadoutEmulator:
         drive = np.asarray(inputs @ weighted).reshape(-1, n_pulses, k) + others.T[:, :, None]
         emulated = np.stack([_monotone(drive[t], drives[:, t], rates[:, t])
                              for t in range(drive.shape[0])], axis=-1)     # (n_pulses, k, n_types)
-        valence, temperature = self.network.mbon_valence, self.network.params.choice_temperature
+        valence = self.network.mbon_valence
+        temperature = (params or self.network.params).choice_temperature
         relative = (avoidance_drive(np.swapaxes(emulated, 0, 1), valence)
                     - avoidance_drive(naive.mbon_rates, valence))
         return avoidance_probability(relative, temperature)
 
-    def choice_probability(self, result, naive=None) -> float:
+    def choice_probability(self, result, naive=None, params=None) -> float:
         """P(avoid CS+) of an (emulated) test result against the naive window."""
         naive = naive if naive is not None else self.calibrate(result.window)[0]
         return choice_probability(result, naive, self.network.mbon_valence,
-                                  self.network.params.choice_temperature)
+                                  (params or self.network.params).choice_temperature)
 
 
 def _monotone(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -162,8 +165,8 @@ class EmulatedReadout:
             return self.emulator.naive(window, record_raster)
         return self.emulator.result(window, efficacy)
 
-    def choice_probability(self, result, naive=None) -> float:
-        return self.emulator.choice_probability(result, naive)
+    def choice_probability(self, result, naive=None, params=None) -> float:
+        return self.emulator.choice_probability(result, naive, params)
 
-    def choice_probabilities(self, window, rows, efficacy) -> np.ndarray:
-        return self.emulator.choice_probabilities(window, rows, efficacy)
+    def choice_probabilities(self, window, rows, efficacy, params=None) -> np.ndarray:
+        return self.emulator.choice_probabilities(window, rows, efficacy, params)

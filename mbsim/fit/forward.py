@@ -62,8 +62,8 @@ class ForwardModel:
     def __init__(self, network, schedules: dict, needs: dict[str, ProtocolNeeds], memory_params,
                  metabolism_params, compartments, *, flies: int = 1, seed: int = 1,
                  rtol: float = 1e-3, atol: float = 1e-6, survival_spread: float = 0.05,
-                 survival_points: int = 1):
-        self.network, self.needs = network, needs
+                 survival_points: int = 1, network_params=None):
+        self.network, self.needs, self.network_params = network, needs, network_params
         self.memory_params, self.metabolism_params = memory_params, metabolism_params
         self.compartments = tuple(compartments)
         self.flies, self.seed, self.spread = flies, seed, survival_spread
@@ -89,36 +89,40 @@ class ForwardModel:
         return Metabolism(apply_metabolism(self.metabolism_params, changes), self.compartments,
                           steady_guess=self._reference)
 
-    def rows(self, name: str, seed: int) -> np.ndarray:
+    def rows(self, name: str, seed: int, plasticity_varied: bool = False) -> np.ndarray:
         """The KCs whose synapses any training window of protocol ``name`` changes (windows are
-        simulated once and cached)."""
-        key = (name, seed)
+        simulated once and cached); when the fit varies plasticity parameters, every KC that
+        spikes in a training window (only those can change)."""
+        key = (name, seed, plasticity_varied)
         if key not in self._rows:
             schedule, cache = self.schedules[name], self.cache(name, seed)
             changed = np.zeros(self.network.n_kc, dtype=bool)
             for trial in schedule.trials:
                 starved = schedule.feeding_at(trial.start)[0] != "fed"
-                window = trial_window(trial, schedule.interventions, starved, seed)
-                change = self.network.efficacy_change(cache.simulate(window))
-                changed |= np.any(change != 0, axis=1)
+                result = cache.simulate(trial_window(trial, schedule.interventions, starved, seed))
+                changed |= (result.kc_counts.sum(axis=0) > 0 if plasticity_varied
+                            else np.any(self.network.efficacy_change(result) != 0, axis=1))
             self._rows[key] = np.flatnonzero(changed)
         return self._rows[key]
 
     def cache(self, name: str, seed: int) -> WindowCache:
         return self.caches.setdefault((name, seed), WindowCache(self.network))
 
-    def fly(self, name: str, index: int, memory, metabolism, columns: int,
+    def fly(self, name: str, index: int, memory, metabolism, network, columns: int,
             reserve_z: float = 0.0) -> ColumnFly:
         seed = window_seed(self.seed, "fly", index)
         slow = SlowLayer(memory, metabolism, columns=columns, tolerances=(self.rtol, self.atol),
                          ledger=False)
-        return ColumnFly(self.network, self.schedules[name], memory, slow, self.rows(name, seed),
-                         seed, self.cache(name, seed), reserve_z)
+        fly = ColumnFly(self.network, self.schedules[name], memory, slow, None, seed,
+                        self.cache(name, seed), reserve_z, network)
+        fly.rows = self.rows(name, seed, fly.varied_plasticity)
+        return fly
 
     def predict(self, changes: list[dict[str, dict[str, float]]],
                 tolerances: tuple[float, float] | None = None) -> list[dict[str, ProtocolPrediction]]:
-        """Predictions of every protocol for each of ``[{"memory": {...}, "metabolism": {...}}, ...]``
-        (walked together, one column each), with the fit's solver tolerances or (rtol, atol)."""
+        """Predictions of every protocol for each of ``[{"network": {...}, "memory": {...},
+        "metabolism": {...}}, ...]`` (walked together, one column each), with the fit's solver
+        tolerances or (rtol, atol)."""
         if tolerances is not None:
             saved, (self.rtol, self.atol) = (self.rtol, self.atol), tolerances
             try:
@@ -128,18 +132,20 @@ class ForwardModel:
         columns = column_changes(changes)
         memory = self.memory_params.updated(columns["memory"], columns=True)
         metabolism = self.metabolism(columns["metabolism"])
-        by_protocol = {name: self.predict_protocol(name, memory, metabolism, len(changes))
+        network = (self.network_params.updated(columns["network"], columns=True)
+                   if columns["network"] else None)
+        by_protocol = {name: self.predict_protocol(name, memory, metabolism, network, len(changes))
                        for name in self.needs}
         return [{name: prediction.column(i) for name, prediction in by_protocol.items()}
                 for i in range(len(changes))]
 
-    def predict_protocol(self, name, memory, metabolism, columns: int) -> ProtocolPrediction:
+    def predict_protocol(self, name, memory, metabolism, network, columns: int) -> ProtocolPrediction:
         needs, schedule = self.needs[name], self.schedules[name]
         end = schedule.training_end
         pis, fluxes = [], []
         if needs.retention_times or needs.flux_times:
             for index in range(self.flies):
-                fly = self.fly(name, index, memory, metabolism, columns)
+                fly = self.fly(name, index, memory, metabolism, network, columns)
                 absolute = np.array([end + t for t in needs.flux_times])
                 walk = fly.walk(np.sort(absolute), with_tests=True)
                 pis.append(2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1)   # (tests, k)
@@ -152,17 +158,17 @@ class ForwardModel:
             flux=dict(zip(sorted(needs.flux_times), np.mean(fluxes, axis=0))) if fluxes else {})
         if needs.survival:
             prediction.death_log_mean, prediction.death_log_sd = self.death_distribution(
-                name, memory, metabolism, columns)
+                name, memory, metabolism, network, columns)
         return prediction
 
-    def death_distribution(self, name, memory, metabolism, columns: int):
+    def death_distribution(self, name, memory, metabolism, network, columns: int):
         """Mean and sd of log death time after starvation onset per column (delta method or sigma
         points)."""
         survival = self.schedules[name].survival
         points = SIGMA_POINTS if self.survival_points == 3 else SIGMA_POINTS[:1]
         logs = []
         for z in points:
-            sibling = self.fly(name, 0, memory, metabolism, columns, z).survival_sibling()
+            sibling = self.fly(name, 0, memory, metabolism, network, columns, z).survival_sibling()
             logs.append(log_survival(*sibling.follow_survival(), survival))
         if len(logs) == 1:
             return logs[0], np.sqrt(sigma_log_death(metabolism) ** 2 + self.spread ** 2)

@@ -53,7 +53,8 @@ class FitProblem:
         self.spec = spec
         settings = spec.file.model
         self.memory_params, self.metabolism_params = _parameter_sets(spec)
-        self.space = build_space(spec, Parameters(load_network_parameters(), self.memory_params,
+        self.network_params = load_network_parameters()
+        self.space = build_space(spec, Parameters(self.network_params, self.memory_params,
                                                   self.metabolism_params))
         self.tables = [self._table(i, item) for i, item in enumerate(spec.file.data)]
         self.schedules = self._schedules()
@@ -170,7 +171,8 @@ class FitProblem:
         return ForwardModel(self.network, self.schedules, self.needs, self.memory_params,
                             self.metabolism_params, self.network.compartments, flies=s.flies,
                             seed=s.seed, rtol=s.rtol, atol=s.atol,
-                            survival_spread=s.survival_spread, survival_points=s.survival_points)
+                            survival_spread=s.survival_spread, survival_points=s.survival_points,
+                            network_params=self.network_params)
 
     def evaluate(self, x) -> Evaluation:
         """Log posterior (log prior + log likelihood) and predictions at coordinates ``x``."""
