@@ -87,3 +87,33 @@ def test_unknown_odor_is_rejected_before_running_and_old_file_survives(tmp_path,
     err = capsys.readouterr().err
     assert "odor.yaml:4" in err and "3-octanoll" in err and "odors.cs_plus.name" in err
     assert old.read_bytes() == first.read_bytes()
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("memory.tau_labile", "GROUP.NAME=VALUE"),
+    ("memory.tau_labile=3 mV", "memory.tau_labile"),
+    ("network.nothing=1", "unknown parameter 'network.nothing'")])
+def test_bad_parameter_settings_stop_before_simulating(tmp_path, capsys, assignment, message):
+    protocol = tmp_path / "short.yaml"
+    protocol.write_text(SHORT)
+    output = tmp_path / "never.h5"
+    assert main(["run", str(protocol), "--set", assignment, "-o", str(output)]) == 2
+    assert message in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_jobs_never_change_the_numbers_and_batches_only_at_solver_tolerance(run_files, tmp_path):
+    """``--jobs 2`` (the cohort's windows on two threads) is bit-identical to ``--jobs 1``; flies in
+    batches of one (two Dask workers) agree with the flies as columns of one batch to the slow
+    layer's tolerance."""
+    protocol, first, _ = run_files
+    threads, alone = tmp_path / "threads.h5", tmp_path / "alone.h5"
+    assert main(["-q", "run", str(protocol), "--jobs", "2", "-o", str(threads)]) == 0
+    assert main(["-q", "run", str(protocol), "--jobs", "2", "--batch-size", "1",
+                 "-o", str(alone)]) == 0
+    a, b, c = load(first), load(threads), load(alone)
+    for group in ("retention", "choices", "metabolism", "energy"):
+        xr.testing.assert_identical(a[group].to_dataset(), b[group].to_dataset())
+    xr.testing.assert_allclose(a["choices"].to_dataset(), c["choices"].to_dataset(), rtol=1e-5)
+    xr.testing.assert_allclose(a["metabolism"].to_dataset(), c["metabolism"].to_dataset(),
+                               rtol=1e-4, atol=1e-6)

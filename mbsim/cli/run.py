@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     run.add_argument("--jobs", type=int, default=1, help="worker processes for the cohort")
     run.add_argument("--scheduler", help="address of a Dask scheduler to run the cohort on")
     run.add_argument("--alpha", type=float, default=0.5, help="exponent of the M_alpha energy")
+    run.add_argument("--batch-size", type=int, default=32,
+                     help="flies integrated together as columns of one slow layer (default 32)")
     run.set_defaults(handler=run_command)
     rerun = subparsers.add_parser("rerun", help="re-run a result file from its own provenance",
                                   epilog=EXAMPLES,
@@ -47,10 +49,11 @@ def register(subparsers) -> None:
 
 
 def check_counts(args) -> None:
-    for name in ("cohort", "jobs"):
+    for name in ("cohort", "jobs", "batch_size"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            raise InputError(found=f"--{name} {value}", expected="a positive integer")
+            raise InputError(found=f"--{name.replace('_', '-')} {value}",
+                             expected="a positive integer")
 
 
 def parameter_changes(assignments: list[str]) -> dict[str, str]:
@@ -76,7 +79,8 @@ def run_command(args) -> int:
                                        with_metabolism=not args.no_metabolism)
     model = Model(args.connectome, args.odors,
                   parameters.updated(parameter_changes(args.set)))
-    settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha)
+    settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha,
+                           batch_size=args.batch_size)
     output = Path(args.output or f"{protocol.name}.h5")
     tree = simulate(model, protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
                     progress=not args.quiet, command="mbsim " + " ".join(sys.argv[1:]))

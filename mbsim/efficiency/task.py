@@ -31,7 +31,7 @@ from scipy import sparse
 
 from ..connectome import load_default
 from ..network import (MushroomBodyNetwork, OdorLibrary, OdorPulse, ShockPulse, SugarPulse, Window,
-                       efficacy_change, load_parameters)
+                       efficacy_change)
 from ..network.odors import SYNTHETIC_ODORS
 from .experiment import Task
 
@@ -119,10 +119,13 @@ def conditioning_window(odor: str, punished: bool, task: Task, seed: int) -> Win
 
 def build_network(n_kc: int, connectome_seed: int, library: str, parameters: str | None
                   ) -> MushroomBodyNetwork:
-    """The compiled network of the default connectome with ``n_kc`` KCs (compiled once per structure)."""
-    params = load_parameters(parameters)
-    odors = OdorLibrary.hallem_carlson(params) if library == "hallem_carlson" else None
-    network = MushroomBodyNetwork(load_default(n_kc, connectome_seed), params, odors)
+    """The compiled network of a model of the default connectome with ``n_kc`` KCs (compiled once
+    per structure)."""
+    from ..model import Model
+    from ..parameters import Parameters
+    model = Model(load_default(n_kc, connectome_seed), library,
+                  Parameters.from_files(network=parameters, with_metabolism=False))
+    network = model.network.network
     network.compile()
     return network
 

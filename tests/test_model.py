@@ -1,0 +1,82 @@
+"""The objects a user holds: Model, Parameters, Simulation and Result, built in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import mbsim
+from mbsim.cli import main
+from mbsim.errors import InputError
+from mbsim.protocol import parse_protocol_text
+from test_run_cli import SHORT
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return mbsim.Model()
+
+
+def test_a_model_is_built_from_objects_as_from_names(default_model):
+    """A Connectome object (selected or edited in memory) is a model's connectome; equal
+    contents give equal keys, and a changed parameter another."""
+    connectome = mbsim.connectome.load("default")
+    from_object = mbsim.Model(connectome)
+    assert from_object.key() == default_model.key()
+    changed = default_model.updated({"memory.tau_labile": "2 h"})
+    assert changed.parameters["memory.tau_labile"] == 7200.0
+    assert changed.key() != default_model.key()
+    assert default_model.parameters["memory.tau_labile"] != 7200.0     # the original is kept
+    assert changed.connectome is default_model.connectome
+
+
+def test_parameter_changes_are_checked_with_located_errors(default_model):
+    with pytest.raises(InputError, match="memory.tau_labile") as error:
+        default_model.updated({"memory.tau_labile": "2 mV"})
+    assert error.value.field == "memory.tau_labile"
+    with pytest.raises(InputError, match="unknown parameter 'memory.tau_nothing'"):
+        default_model.updated({"memory.tau_nothing": "1 h"})
+    with pytest.raises(InputError, match="unknown parameter group"):
+        default_model.updated({"brain.size": 1})
+    with pytest.raises(InputError, match="odors"):
+        mbsim.Model(odors="no_such_library")
+
+
+def test_a_model_without_metabolism_has_no_metabolism_set():
+    model = mbsim.Model(metabolism=False)
+    assert model.metabolism is None and model.parameters.metabolism is None
+    with pytest.raises(InputError, match="metabolism"):
+        model.updated({"metabolism.body_basal_demand": 1e-10})
+
+
+@pytest.fixture(scope="module")
+def in_memory_run(default_model, tmp_path_factory):
+    """One run of a short protocol with a parameter changed in memory, saved, then re-run from
+    the file by ``mbsim rerun``."""
+    folder = tmp_path_factory.mktemp("model")
+    protocol = parse_protocol_text(SHORT, "short.yaml")
+    model = default_model.updated({"memory.tau_labile": "20 min",
+                                   "network.choice_temperature": "3 Hz"})
+    result = mbsim.Simulation(model, protocol).run(cohort=1)
+    result.save(folder / "changed.h5")
+    assert main(["-q", "rerun", str(folder / "changed.h5"), "-o", str(folder / "again.h5")]) == 0
+    baseline = mbsim.Simulation(default_model, protocol).run(cohort=1)
+    return result, mbsim.Result.load(folder / "again.h5"), baseline
+
+
+def test_rerun_reproduces_an_in_memory_parameter_change(in_memory_run):
+    result, again, baseline = in_memory_run
+    for group in ("retention", "choices", "metabolism", "energy"):
+        xr.testing.assert_identical(result[group].to_dataset(), again[group].to_dataset())
+    late = result.tree["choices"]["p_avoid"].values[0, 1, 0]
+    assert abs(late - baseline.tree["choices"]["p_avoid"].values[0, 1, 0]) > 0.01
+
+
+def test_result_views(in_memory_run, tmp_path):
+    result = in_memory_run[0]
+    table = result.retention
+    assert list(table.index) == [180.0, 10800.0] and "total" in table.columns
+    np.testing.assert_array_equal(table.values, result.tree["retention"]["pi"].values)
+    result.plot("retention", tmp_path / "retention.png")
+    assert (tmp_path / "retention.png").stat().st_size > 10_000
