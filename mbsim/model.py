@@ -37,8 +37,6 @@ class Model:
     def __init__(self, connectome="default", odors="synthetic",
                  parameters: Parameters | None = None, *, metabolism: bool | None = None):
         from .connectome import Connectome, load
-        # what to load again on a rerun: the name or folder given, else the object's source
-        self.connectome_origin = None if isinstance(connectome, Connectome) else str(connectome)
         self.connectome = connectome if isinstance(connectome, Connectome) else load(connectome)
         self.odors = _checked_odors(odors)
         if parameters is None:
@@ -56,9 +54,7 @@ class Model:
 
     def with_parameters(self, parameters: Parameters) -> "Model":
         """The same connectome and odors with other parameters."""
-        model = Model(self.connectome, self.odors, parameters)
-        model.connectome_origin = self.connectome_origin
-        return model
+        return Model(self.connectome, self.odors, parameters)
 
     def updated(self, changes: Mapping) -> "Model":
         """The model with ``{"group.parameter": value}`` changed (values in SI or with units)."""
@@ -130,7 +126,7 @@ class Model:
         """JSON-ready description: enough to rebuild the model (:meth:`from_description`)."""
         c = self.connectome
         return {"connectome": {"name": c.name, "source": c.source, "checksum": c.checksum(),
-                               "origin": self.connectome_origin or c.source},
+                               "origin": c.origin},
                 "odors": self._odor_description(), "parameters": self.parameters.as_dict()}
 
     @classmethod
@@ -140,16 +136,19 @@ class Model:
         from .connectome import load
         from .parameters import ParameterSet, declarations_of
         recorded = description["connectome"]
-        source = recorded["origin"]
-        try:
-            connectome = load(source)
-        except InputError:
-            connectome = None
+        origin = recorded["origin"]
+        connectome = None
+        if origin:
+            try:
+                connectome = load(origin)
+            except InputError:
+                pass
         if connectome is None or connectome.checksum() != recorded["checksum"]:
-            raise InputError(found=f"connectome '{recorded['name']}' (source '{source}') cannot be "
-                             "loaded again with its recorded checksum",
-                             expected="a connectome that is 'default' or a data folder left "
-                             "unchanged; rebuild an edited connectome in Python and run it there",
+            found = (f"connectome '{recorded['name']}' from '{origin}', which no longer loads with "
+                     "its recorded checksum" if origin else
+                     f"connectome '{recorded['name']}', selected or edited in memory")
+            raise InputError(found=found, expected="a connectome loaded from 'default' or an "
+                             "unchanged data folder; rebuild an edited one in Python",
                              file=where or None, field="connectome")
         sets = {}
         for group, recorded_set in description["parameters"].items():
@@ -158,9 +157,7 @@ class Model:
                     declarations_of(group), {name: {"value": value,
                                                     "source": recorded_set["sources"].get(name, "")}
                                              for name, value in recorded_set["values"].items()})
-        model = cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
-        model.connectome_origin = source
-        return model
+        return cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
 
 
 def _checked_odors(odors):

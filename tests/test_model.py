@@ -80,3 +80,24 @@ def test_result_views(in_memory_run, tmp_path):
     np.testing.assert_array_equal(table.values, result.tree["retention"]["pi"].values)
     result.plot("retention", tmp_path / "retention.png")
     assert (tmp_path / "retention.png").stat().st_size > 10_000
+
+
+def test_an_odor_library_built_in_memory_is_checked_and_used(default_model):
+    """A library from a table in memory meets the file's checks; a model uses it as given and
+    records it, so the run's description rebuilds it."""
+    from mbsim.network import OdorLibrary
+    library = default_model.odor_library()
+    broken = library.responses.copy()
+    broken.iloc[0, 3] = float("nan")
+    with pytest.raises(InputError, match="non-finite responses"):
+        OdorLibrary(broken, library.spontaneous, "in memory")
+    with pytest.raises(InputError, match="without glomeruli DL5"):
+        OdorLibrary(library.responses.drop(columns="DL5"), library.spontaneous, "in memory")
+    model = mbsim.Model(mbsim.connectome.load("default"), OdorLibrary(library.responses * 0.5,
+                                                              library.spontaneous, "half"))
+    assert model.key() != default_model.key()
+    rebuilt = mbsim.Model.from_description(model.description())
+    assert rebuilt.key() == model.key()
+    selected = mbsim.Model(model.connectome.subset(model.connectome.neurons["id"][:-1]))
+    with pytest.raises(InputError, match="selected or edited in memory"):
+        mbsim.Model.from_description(selected.description())

@@ -42,6 +42,9 @@ class Connectome:
     edges: pd.DataFrame
     source: str = ""
     missing_edge_classes: tuple[str, ...] = field(default=())
+    #: what :func:`mbsim.connectome.load` was given ("default" or a folder); "" once selected or
+    #: edited in memory, so a result says whether the connectome can be loaded again
+    origin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         missing = [c for c in NEURON_COLUMNS if c not in self.neurons.columns]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..errors import InputError
@@ -36,14 +37,14 @@ def load(source: str | Path) -> Connectome:
     A larval folder loads its left side; call :func:`load_larva` for the right.
     """
     if str(source) == "default":
-        return load_default()
+        return dataclasses.replace(load_default(), origin="default")
     folder = Path(source)
     if not folder.is_dir():
         raise InputError(found=f"'{source}', which is neither 'default' nor a folder",
                          expected="'default' or a folder with a neuPrint, FlyWire or larval export",
                          example="../shared/data/connectome/hemibrain_v1.2.1_mb")
     loader = {"neuprint": load_neuprint, "flywire": load_flywire, "larva": load_larva}
-    return loader[detect_format(folder)](folder)
+    return dataclasses.replace(loader[detect_format(folder)](folder), origin=str(source))
 
 
 def select(connectome: Connectome, hemisphere: str = "R") -> Connectome:

@@ -36,8 +36,14 @@ class OdorLibrary:
     """Named odors -> ORN rate change per glomerulus [Hz], plus the spontaneous ORN rates."""
 
     def __init__(self, responses: pd.DataFrame, spontaneous: pd.Series, source: str):
-        self.responses = responses.astype(float)
-        self.spontaneous = spontaneous.astype(float)
+        """``responses``: one row per odor, one column per glomerulus of Hallem & Carlson 2006
+        (ORN rate change [Hz]); ``spontaneous``: ORN rate [Hz] per glomerulus. Checked here, so a
+        library built in memory meets the same checks as the file."""
+        self.responses = _checked_table(responses, "responses", source)
+        self.spontaneous = _checked_table(pd.DataFrame(spontaneous).T, "spontaneous", source).iloc[0]
+        if not (self.spontaneous >= 0).all():
+            raise InputError(found="negative spontaneous rates", expected="rates >= 0 Hz",
+                             file=source, field="spontaneous")
         self.source = source
 
     @classmethod
@@ -112,6 +118,31 @@ class OdorLibrary:
         pn = params.pn_spontaneous_rate * suppressed + excited
         lookup = dict(zip(by_glomerulus, pn))
         return np.array([lookup.get(g, params.pn_spontaneous_rate) for g in glomeruli], dtype=float)
+
+
+def _checked_table(table, field: str, source: str) -> pd.DataFrame:
+    """The glomerulus columns of an odor table as floats; an InputError for missing columns,
+    non-numeric or non-finite values, or duplicated odor names."""
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(found=f"{field} of type {type(table).__name__}",
+                         expected="a pandas DataFrame (odors x glomeruli)", field=field)
+    missing = [g for g in HALLEM_GLOMERULI if g not in table.columns]
+    if missing:
+        raise InputError(found=f"{field} without glomeruli " + ", ".join(missing[:5]),
+                         expected="a column for each of the 24 Hallem & Carlson glomeruli",
+                         file=source, field=field)
+    try:
+        values = table[list(HALLEM_GLOMERULI)].astype(float)
+    except (TypeError, ValueError) as error:
+        raise InputError(found=f"non-numeric {field} ({error})", expected="rates in Hz",
+                         file=source, field=field) from None
+    if not np.isfinite(values.to_numpy()).all():
+        raise InputError(found=f"non-finite {field}", expected="finite rates in Hz", file=source,
+                         field=field)
+    if values.index.duplicated().any():
+        raise InputError(found=f"odor '{values.index[values.index.duplicated()][0]}' twice",
+                         expected="each odor once", file=source, field=field)
+    return values
 
 
 def olsen_transform(orn: np.ndarray, params: NetworkParameters) -> np.ndarray:
