@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def register(subparsers) -> None:
                      help="change one parameter, e.g. --set memory.tau_labile='2 h' (repeatable)")
     run.add_argument("--cohort", type=int, help="number of virtual flies (overrides the protocol)")
     run.add_argument("--seed", type=int, help="random seed (overrides the protocol)")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes for the cohort")
+    run.add_argument("--jobs", type=int, default=available_cores(),
+                     help="cores for the cohort: windows of a batch on threads, batches on Dask "
+                     "workers (default: the cores this process may use, here %(default)s)")
     run.add_argument("--scheduler", help="address of a Dask scheduler to run the cohort on")
     run.add_argument("--alpha", type=float, default=0.5, help="exponent of the M_alpha energy")
     run.add_argument("--batch-size", type=int, default=32,
@@ -44,8 +47,18 @@ def register(subparsers) -> None:
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     rerun.add_argument("result", help="an mbsim result file")
     rerun.add_argument("-o", "--output", help="where to write the new result")
-    rerun.add_argument("--jobs", type=int, default=1)
+    rerun.add_argument("--jobs", type=int, default=available_cores(),
+                       help="cores for the cohort (default: the cores this process may use)")
     rerun.set_defaults(handler=rerun_command)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and batch systems
+    restrict), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # platforms without affinity (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
 
 
 def check_counts(args) -> None:

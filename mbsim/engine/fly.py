@@ -55,6 +55,7 @@ class Fly:
     ``rows``: the KCs the memory keeps (None: all). ``caches``: seed -> :class:`WindowCache`
     (shared by a survival sibling and across a fit's evaluations). ``threads``: windows of
     different seeds or phases simulated side by side (they run as separate processes).
+    ``progress``: called with a label after every training trial and test (e.g. a progress bar).
     """
 
     record_weights = True
@@ -62,13 +63,14 @@ class Fly:
 
     def __init__(self, network, schedule, memory_params, slow: SlowLayer, seeds, *,
                  alpha: float = 0.5, record_raster: bool = False, rows: np.ndarray | None = None,
-                 caches: dict | None = None, threads: int = 1):
+                 caches: dict | None = None, threads: int = 1, progress=None):
         if len(seeds) != slow.columns:
             raise ValueError(f"{len(seeds)} seeds for {slow.columns} columns")
         self.network, self.schedule, self.params, self.slow = network, schedule, memory_params, slow
         self.seeds = [int(s) for s in seeds]
         self.groups = {s: np.flatnonzero(np.array(self.seeds) == s) for s in dict.fromkeys(self.seeds)}
         self.alpha, self.record_raster, self.rows, self.threads = alpha, record_raster, rows, threads
+        self.progress = progress or (lambda label: None)
         self.caches = caches if caches is not None else {}
         for seed in self.groups:
             self.caches.setdefault(seed, WindowCache(network))
@@ -177,12 +179,14 @@ class Fly:
             key = round(t1, 9)
             if key in ends:
                 self.train(ends[key], walk)
+                self.progress(f"training trial {ends[key].index + 1}")
                 walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
                                else np.maximum(walk.y[MP1], self.mp1_episode(walk, t1)))
             if key in cold_shocks:
                 walk.memory.cold_shock()
             if key in tests:
                 walk.p_avoid[tests[key]] = self.test(t1, walk)
+                self.progress(f"test at {format_time(t1 - s.training_end)}")
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk

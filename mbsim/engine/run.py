@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import xarray as xr
+from tqdm.auto import tqdm
 
 from .. import __version__
 from ..errors import InputError
@@ -54,12 +55,19 @@ def sample_times(schedule, count: int) -> np.ndarray:
 def run_batch(task) -> list:
     """A batch of flies, one column each (a picklable task for process pools and Dask): their
     outcomes in order of their seeds."""
-    model, schedule, settings, seeds, threads = task
+    model, schedule, settings, seeds, threads, progress = task
     memory = model.parameters.memory
     slow = SlowLayer(memory, model.metabolism, columns=len(seeds))
-    fly = Fly(model.network, schedule, memory, slow, seeds, alpha=settings.alpha,
-              record_raster=True, threads=threads)
-    return fly.run(sample_times(schedule, settings.samples))
+    events = (len(schedule.trials) * (2 if schedule.survival is not None else 1)
+              + len(schedule.tests))
+    with tqdm(total=events, desc=f"{len(seeds)} flies", unit="window", leave=False,
+              disable=not progress, file=sys.stderr) as bar:
+        def advance(label):
+            bar.set_postfix_str(label)
+            bar.update()
+        fly = Fly(model.network, schedule, memory, slow, seeds, alpha=settings.alpha,
+                  record_raster=True, threads=threads, progress=advance)
+        return fly.run(sample_times(schedule, settings.samples))
 
 
 def batches(seeds: list[int], size: int) -> list[list[int]]:
@@ -87,9 +95,12 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     groups = batches([window_seed(seed, "fly", i) for i in range(cohort)], settings.batch_size)
     workers = min(jobs, len(groups))
     threads = max(1, jobs // workers) if scheduler is None else 1
-    tasks = [(model, schedule, settings, group, threads) for group in groups]
+    in_process = workers == 1 and scheduler is None     # a bar per batch; Dask shows batches
+    tasks = [(model, schedule, settings, group, threads, progress and in_process)
+             for group in groups]
     outcomes = [outcome for batch in map_tasks(run_batch, tasks, jobs=workers, scheduler=scheduler,
-                                               progress=progress, description="fly batches")
+                                               progress=progress and not in_process,
+                                               description="fly batches")
                 for outcome in batch]
     rng = np.random.default_rng(window_seed(seed, "choices"))
     retention_times = np.asarray(schedule.tests) - schedule.training_end
