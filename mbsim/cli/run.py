@@ -128,4 +128,7 @@ def finish(tree, output: Path, quiet: bool) -> None:
     save(tree, output)
     if not quiet:
         print(retention_table(tree))
+        timing = json.loads(tree.attrs["timing"])
+        print(f"{tree.attrs['cohort']} flies in {timing['total_s']:.1f} s (compile or load "
+              f"{timing['compile_or_load_s']:.1f} s)", file=sys.stderr)
     print(f"wrote {output}")

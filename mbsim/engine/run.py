@@ -90,6 +90,9 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     mem_params = model.parameters.memory
     network.validate_schedule(schedule, protocol)
     compile_started = time.perf_counter()
+    if progress and not network.network.is_compiled:
+        print("compiling the network (once per structure and parameter set; about 20-60 s on 2 "
+              "cores) ...", file=sys.stderr, flush=True)
     network.network.compile()
     compile_seconds = time.perf_counter() - compile_started
     groups = batches([window_seed(seed, "fly", i) for i in range(cohort)], settings.batch_size)

@@ -83,12 +83,21 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
+def cache_entry(structure: NetworkStructure, params: NetworkParameters) -> Path:
+    """Where the compiled network of this structure and parameter set lives in the cache."""
+    key = f"{structure.digest()}-{params.digest(kinds=('compiled',))}-{code_version()}"
+    return cache_dir() / "network" / key
+
+
+def is_cached(structure: NetworkStructure, params: NetworkParameters) -> bool:
+    return (cache_entry(structure, params) / "manifest.json").is_file()
+
+
 def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> CompiledNetwork:
     """The compiled network for this structure and parameter set, built if not yet in the cache."""
-    key = f"{structure.digest()}-{params.digest(kinds=('compiled',))}-{code_version()}"
-    root = cache_dir() / "network"
+    directory = cache_entry(structure, params)
+    root, key = directory.parent, directory.name
     root.mkdir(parents=True, exist_ok=True)
-    directory = root / key
     with _locked(root / f"{key}.lock"):
         if not (directory / "manifest.json").is_file():
             staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=root))

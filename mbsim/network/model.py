@@ -17,7 +17,7 @@ import pandas as pd
 from ..connectome.core import Connectome
 from ..errors import InputError
 from ..stimulus import Window
-from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network
+from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
 from .parameters import NetworkParameters, load_parameters
@@ -84,6 +84,11 @@ class MushroomBodyNetwork:
     @property
     def dan_types(self) -> tuple[str, ...]:
         return self.structure.dan_types
+
+    @property
+    def is_compiled(self) -> bool:
+        """True when the compiled network is loaded or waits in the cache folder."""
+        return self._compiled is not None or is_cached(self.structure, self.params)
 
     def compile(self) -> CompiledNetwork:
         """Build (or find in the cache) the compiled network; done automatically on first use."""
