@@ -12,7 +12,7 @@ from analytic_network import AnalyticNetwork
 from mbsim.engine.fly import Fly
 from mbsim.engine.memory import load_memory_params
 from mbsim.engine.slow import RUN_TOLERANCES, SlowLayer
-from mbsim.engine.windows import window_seed
+from mbsim.engine.windows import trial_window, window_seed
 from mbsim.fit.forward import ForwardModel, ProtocolNeeds
 from mbsim.metabolism import Metabolism, load_metabolism_params
 from mbsim.protocol import load_protocol
@@ -103,3 +103,31 @@ def test_batched_fed_steady_states_equal_the_scalar_ones(setup):
                                    atol=1e-8 * batch.layout.scales.max())
     glycogen = batch.layout.glycogen
     assert np.ptp(batch.fed_steady_state[glycogen]) > 0.05 * reference[glycogen]   # the reserves differ
+
+
+def test_columns_of_a_plasticity_parameter_get_their_own_changes():
+    """A fit varying ``network.dopamine_baseline_rate`` gives each column the plastic change the
+    network computes with that column's value (spiking default network, one training window), and
+    the memory keeps every KC that spikes."""
+    from mbsim import Model
+    from mbsim.fit.columns import ColumnFly
+    view = Model(metabolism=False).network
+    memory = load_memory_params()
+    schedule = load_protocol("aversive_1x").schedule()
+    rates = np.array([0.0, 0.4, 4.0])
+    network = view.network.params.updated({"dopamine_baseline_rate": rates}, columns=True)
+    model = ForwardModel(view, {"aversive_1x": schedule},
+                         {"aversive_1x": ProtocolNeeds(retention_times=(3600.0,))}, memory, None,
+                         view.compartments, network_params=view.network.params)
+    fly = model.fly("aversive_1x", 0, memory, None, network, len(rates))
+    assert isinstance(fly, ColumnFly) and fly.varied_plasticity
+    trial = schedule.trials[0]
+    window = trial_window(trial, schedule.interventions, False, fly.seed)
+    result = fly.caches[fly.seed].simulate(window)
+    changes = fly.efficacy_changes({fly.seed: result})
+    for j, rate in enumerate(rates):
+        expected = view.efficacy_change(result, view.network.params.replace(
+            dopamine_baseline_rate=float(rate)))
+        np.testing.assert_array_equal(changes[..., j], expected)
+    assert not np.array_equal(changes[..., 0], changes[..., 2])
+    np.testing.assert_array_equal(fly.rows, np.flatnonzero(result.kc_counts.sum(axis=0) > 0))
