@@ -46,6 +46,21 @@ ATOMS: dict[str, tuple[float, Dimension]] = {
     "spike": (1.0, _dim()), "event": (1.0, _dim()), "unit": (1.0, _dim()), "synapse": (1.0, _dim()),
 }
 
+#: Spellings people write -> the atom they mean (``"24 hours"``, ``"1 day"``, ``"90 sec"``); a
+#: leading micro sign (``µ`` or Greek ``μ``) reads as ``u`` (``"2 µM"`` = ``"2 uM"``).
+ALIASES: dict[str, str] = {
+    **{spelling: "ms" for spelling in ("msec", "millisecond", "milliseconds")},
+    **{spelling: "s" for spelling in ("sec", "secs", "second", "seconds")},
+    **{spelling: "min" for spelling in ("mins", "minute", "minutes")},
+    **{spelling: "h" for spelling in ("hr", "hrs", "hour", "hours")},
+    **{spelling: "d" for spelling in ("day", "days")},
+    **{spelling: "V" for spelling in ("volt", "volts")},
+    **{spelling: "mV" for spelling in ("millivolt", "millivolts")},
+    "spikes": "spike", "events": "event", "units": "unit", "synapses": "synapse",
+    "molecules": "molecule",
+}
+MICRO_SIGNS = ("\u00b5", "\u03bc")   # micro sign, Greek small letter mu
+
 #: Named dimensions used by protocols and parameter specs.
 DIMENSIONS: dict[str, Dimension] = {
     "time": _dim(time=1), "rate": _dim(time=-1), "voltage": _dim(voltage=1),
@@ -60,7 +75,24 @@ EXAMPLES = {"time": "15 min", "rate": "5 Hz", "voltage": "90 V", "current": "20 
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
-_TOKEN = re.compile(r"\s*([*/]?)\s*([A-Za-z%1]+)")
+_TOKEN = re.compile(r"\s*([*/]?)\s*([A-Za-z%1\u00b5\u03bc]+)")
+
+
+def atom_of(spelling: str) -> str:
+    """The unit atom a spelling stands for (itself when it is one; see :data:`ALIASES`)."""
+    if spelling[:1] in MICRO_SIGNS:
+        spelling = "u" + spelling[1:]
+    return ALIASES.get(spelling, spelling)
+
+
+def spellings(dimension: str) -> tuple[str, ...]:
+    """Every atom and alias of a named dimension, longest first (for patterns and messages)."""
+    wanted = DIMENSIONS[dimension]
+    atoms = [atom for atom, (_, dims) in ATOMS.items() if dims == wanted]
+    names = atoms + [alias for alias, atom in ALIASES.items() if atom in atoms]
+    names += [sign + atom[1:] for atom in atoms if atom.startswith("u") and len(atom) > 1
+              for sign in MICRO_SIGNS]
+    return tuple(sorted(names, key=len, reverse=True))
 
 
 def parse_unit(unit: str) -> tuple[float, Dimension]:
@@ -70,7 +102,7 @@ def parse_unit(unit: str) -> tuple[float, Dimension]:
     for match in _TOKEN.finditer(text):
         if match.start() != position:
             break
-        atom = match.group(2)
+        atom = atom_of(match.group(2))
         if atom not in ATOMS:
             raise ValueError(f"unknown unit '{atom}'")
         atom_factor, atom_dims = ATOMS[atom]

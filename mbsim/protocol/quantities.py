@@ -15,7 +15,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
-from ..units import EXAMPLES, format_time, parse_quantity
+from ..units import EXAMPLES, format_time, parse_quantity, spellings
 
 _UNSIGNED = r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
 _NUMBER = r"[-+]?" + _UNSIGNED
@@ -44,18 +44,19 @@ def _quantity(dimension: str, sign: str):
     return validate
 
 
-def _quantity_type(dimension: str, sign: str, units: str, description: str):
+def _quantity_type(dimension: str, sign: str, description: str):
+    units = "|".join(spellings(dimension))
     pattern = rf"^\s*{_NUMBER if sign == 'any' else '[+]?' + _UNSIGNED}\s*({units})\s*$"
     schema = {"type": "string", "pattern": pattern, "description": description,
               "examples": [EXAMPLES[dimension]]}
     return Annotated[float, PlainValidator(_quantity(dimension, sign)), WithJsonSchema(schema)]
 
 
-Duration = _quantity_type("time", "positive", "ms|s|min|h|d", "a positive time, e.g. '15 min'")
-Time = _quantity_type("time", "any", "ms|s|min|h|d", "a time, e.g. '24 h'")
-Delay = _quantity_type("time", "non-negative", "ms|s|min|h|d", "a time >= 0, e.g. '3 min'")
-Voltage = _quantity_type("voltage", "positive", "mV|V", "a voltage, e.g. '60 V'")
-Molarity = _quantity_type("concentration", "positive", "M|mM|uM", "a concentration, e.g. '2 M'")
+Duration = _quantity_type("time", "positive", "a positive time, e.g. '15 min'")
+Time = _quantity_type("time", "any", "a time, e.g. '24 h'")
+Delay = _quantity_type("time", "non-negative", "a time >= 0, e.g. '3 min'")
+Voltage = _quantity_type("voltage", "positive", "a voltage, e.g. '60 V'")
+Molarity = _quantity_type("concentration", "positive", "a concentration, e.g. '2 M'")
 
 
 def _dilution(value: object) -> float:

@@ -1,0 +1,42 @@
+"""Quantities at the boundary: the spellings people write, and the located error for a wrong
+dimension."""
+
+from __future__ import annotations
+
+import pytest
+
+from mbsim.errors import InputError
+from mbsim.protocol import parse_protocol_text
+from mbsim.units import parse_quantity
+
+
+@pytest.mark.parametrize("text, dimension, si", [
+    ("24 hours", "time", 86400.0), ("24 hr", "time", 86400.0), ("1 day", "time", 86400.0),
+    ("2 days", "time", 172800.0), ("90 sec", "time", 90.0), ("15 minutes", "time", 900.0),
+    ("500 msec", "time", 0.5), ("2 \u00b5M", "concentration", 2e-6),
+    ("2 \u03bcM", "concentration", 2e-6), ("2 uM", "concentration", 2e-6),
+    ("12 nmol/hr", "mol/s", 12e-9 / 3600), ("60 volts", "voltage", 60.0),
+    ("3 \u00b5mol", "mol", 3e-6)])
+def test_spellings_people_write(text, dimension, si):
+    assert parse_quantity(text, dimension) == pytest.approx(si, rel=1e-12)
+
+
+@pytest.mark.parametrize("text, dimension", [("24 hours", "voltage"), ("2 \u00b5M", "time"),
+                                             ("3 hourz", "time"), ("1 dayss", "time")])
+def test_wrong_dimensions_and_unknown_spellings_are_refused(text, dimension):
+    with pytest.raises(InputError, match=text.split()[1]) as error:
+        parse_quantity(text, dimension, file="p.yaml", line=3, field="x")
+    assert (error.value.file, error.value.line, error.value.field) == ("p.yaml", 3, "x")
+
+
+def test_a_protocol_written_with_spelled_units_equals_the_short_one():
+    text = """schema_version: 1
+name: spelled
+odors: {{cs_plus: {{name: 3-octanol}}, cs_minus: {{name: 4-methylcyclohexanol}}}}
+training: {{type: spaced, repeat: 2, iti: {iti}, reinforcement: {{shock: {{voltage: 60 V, pulses: 12}}}}}}
+tests: {{times: [{test}]}}
+"""
+    short = parse_protocol_text(text.format(iti="15 min", test="24 h"), "a.yaml")
+    spelled = parse_protocol_text(text.format(iti="15 minutes", test="1 day"), "b.yaml")
+    assert short.schedule().tests == spelled.schedule().tests
+    assert [t.start for t in short.schedule().trials] == [t.start for t in spelled.schedule().trials]
