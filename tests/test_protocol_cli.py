@@ -1,6 +1,9 @@
 """``mbsim validate`` and ``mbsim protocols``: output and exit codes."""
 
+import pytest
+
 from mbsim.cli import main
+from mbsim.errors import InputError
 from mbsim.protocol import shipped_protocols
 
 
@@ -36,3 +39,16 @@ def test_protocols_lists_every_shipped_protocol(capsys):
     assert [line.split()[0] for line in lines] == [path.stem for path in shipped_protocols()]
     spaced = next(line for line in lines if line.startswith("aversive_spaced_10x "))
     assert "15 min rest" in spaced
+
+
+@pytest.mark.parametrize("argv", [["-q", "validate", "aversive_1x"], ["validate", "aversive_1x", "-q"],
+                                  ["validate", "-v", "aversive_1x"]])
+def test_global_flags_anywhere_on_the_line(argv, capsys):
+    assert main(argv) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_debug_after_the_subcommand_shows_the_traceback():
+    with pytest.raises(InputError):
+        main(["run", "no_such_protocol", "--debug"])
+    assert main(["run", "no_such_protocol"]) == 2

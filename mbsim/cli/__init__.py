@@ -25,14 +25,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "memory kinetics, energy and survival.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"mbsim {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="print progress details")
+    add_global_options(parser, False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    for subparser in subparsers.choices.values():
+        add_global_options(subparser, argparse.SUPPRESS)   # before or after the subcommand
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, default) -> None:
+    """--debug, -q and -v; on subcommands with a suppressed default, so that a flag given before
+    the subcommand is not reset by the subcommand's parser."""
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks on errors")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=default,
+                           help="print only results and errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
+                           help="print progress details")
 
 
 def main(argv: list[str] | None = None) -> int:
