@@ -10,6 +10,7 @@ accepted when its dimension equals the expected one, given by name (:data:`DIMEN
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import InputError
@@ -146,8 +147,10 @@ def parse_quantity(text: str | int | float, dimension: str, *, file=None, line=N
     if isinstance(text, bool) or text is None:
         raise InputError(found=repr(text), expected=wanted, **where)
     if isinstance(text, (int, float)):
-        if expected_dims == DIMENSIONS["dimensionless"]:
+        if expected_dims == DIMENSIONS["dimensionless"] and math.isfinite(text):
             return float(text)
+        if expected_dims == DIMENSIONS["dimensionless"]:
+            raise InputError(found=repr(text), expected="a finite number", **where)
         raise InputError(found=f"the number {text} without a unit", expected=wanted, **where)
     match = _QUANTITY.match(str(text))
     if not match:
@@ -161,7 +164,11 @@ def parse_quantity(text: str | int | float, dimension: str, *, file=None, line=N
         raise InputError(found=f"'{text}' ({error})", expected=wanted, **where) from None
     if dims != expected_dims:
         raise InputError(found=f"'{text}', a {dimension_name(dims)}", expected=wanted, **where)
-    return float(match.group(1)) * factor
+    value = float(match.group(1)) * factor
+    if not math.isfinite(value):
+        raise InputError(found=f"'{text}', which is not a finite number in SI units",
+                         expected=f"a finite {wanted[2:]}", **where)
+    return value
 
 
 def format_time(seconds: float) -> str:

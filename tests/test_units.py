@@ -40,3 +40,24 @@ tests: {{times: [{test}]}}
     spelled = parse_protocol_text(text.format(iti="15 minutes", test="1 day"), "b.yaml")
     assert short.schedule().tests == spelled.schedule().tests
     assert [t.start for t in short.schedule().trials] == [t.start for t in spelled.schedule().trials]
+
+
+@pytest.mark.parametrize("text, dimension", [("1e309 s", "time"), ("1e308 d", "time"),
+                                             (float("inf"), "dimensionless"),
+                                             (float("nan"), "dimensionless")])
+def test_quantities_must_be_finite(text, dimension):
+    with pytest.raises(InputError, match="finite"):
+        parse_quantity(text, dimension, field="x")
+
+
+@pytest.mark.parametrize("place, value", [("concentration", ".inf"), ("cs_duration", "1e309 s")])
+def test_a_protocol_with_an_infinite_quantity_is_refused_where_it_is(place, value):
+    odor = f"{{name: 3-octanol, concentration: {value}}}" if place == "concentration" \
+        else "{name: 3-octanol}"
+    training = "{type: single, reinforcement: {shock: {voltage: 60 V}}" + (
+        f", cs_duration: {value}" if place == "cs_duration" else "") + "}"
+    text = (f"schema_version: 1\nname: bad\nodors: {{cs_plus: {odor}, cs_minus: "
+            f"{{name: 4-methylcyclohexanol}}}}\ntraining: {training}\ntests: {{times: [3 min]}}\n")
+    with pytest.raises(InputError, match="finite") as error:
+        parse_protocol_text(text, "bad.yaml")
+    assert error.value.line in (3, 4) and place in error.value.field
