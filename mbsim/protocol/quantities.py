@@ -63,7 +63,8 @@ def _dilution(value: object) -> float:
     try:
         number = parse_quantity(value, "dimensionless")
     except InputError as error:
-        raise problem(error.found, "a finite, dimensionless dilution factor such as 1, 0.1 or '1e-2'",
+        raise problem(error.found,
+                      "a finite, dimensionless dilution factor such as 1, 0.1 or '1e-2'",
                       "0.5") from None
     if number <= 0:
         raise problem(f"{value!r}", "a dilution factor > 0 (1 = as tabulated)", "0.5")
