@@ -52,3 +52,11 @@ def test_debug_after_the_subcommand_shows_the_traceback():
     with pytest.raises(InputError):
         main(["run", "no_such_protocol", "--debug"])
     assert main(["run", "no_such_protocol"]) == 2
+
+
+def test_every_subcommand_has_examples():
+    from mbsim.cli import build_parser
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    missing = [name for name, sub in commands.items() if "examples:" not in sub.format_help()]
+    assert not missing, missing

@@ -29,9 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
-    for subparser in subparsers.choices.values():
+    for subparser in _subcommands(parser):
         add_global_options(subparser, argparse.SUPPRESS)   # before or after the subcommand
     return parser
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones (``connectome info``) included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += [child, *_subcommands(child)]
+    return found
 
 
 def add_global_options(parser: argparse.ArgumentParser, default) -> None:

@@ -11,7 +11,11 @@ if TYPE_CHECKING:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("connectome", help="inspect connectome data",
-                                   description="Inspect a connectome: a data folder or 'default'.")
+                                   description="Inspect a connectome: a data folder or 'default'.",
+                                   epilog="examples:\n  mbsim connectome info default\n"
+                                          "  mbsim connectome info ../shared/data/connectome/"
+                                          "flywire_v783_mb --select R",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     info = actions.add_parser("info", help="counts per class and type, synapses per class pair",
                               formatter_class=argparse.RawDescriptionHelpFormatter,

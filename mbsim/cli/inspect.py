@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,10 @@ PROVENANCE_KEYS = ("protocol_file", "protocol_sha256", "connectome_name", "conne
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("inspect", help="summarize a result file",
-                                   description="Print a summary of a result file written by 'mbsim run'.")
+                                   description="Print a summary of a result file written by 'mbsim run'.",
+                                   epilog="examples:\n  mbsim inspect spaced.h5\n"
+                                          "  mbsim inspect spaced.h5 > spaced_summary.txt",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", help="result file (.h5)")
     parser.set_defaults(handler=run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..errors import InputError
@@ -12,7 +13,11 @@ SUFFIXES = (".png", ".pdf", ".svg")
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("plot", help="draw figures of a result file",
-                                   description="Draw a figure of a result file written by 'mbsim run'.")
+                                   description="Draw a figure of a result file written by 'mbsim run'.",
+                                   epilog="examples:\n  mbsim plot spaced.h5 -o spaced.png\n"
+                                          "  mbsim plot spaced.h5 --kind retention --lab-data lab.csv\n"
+                                          "  mbsim plot fit.h5 -o fit.pdf",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", help="result file (.h5)")
     parser.add_argument("-o", "--output", help="figure file, .png, .pdf or .svg (default: FILE_KIND.png)")
     parser.add_argument("--kind", choices=KIND_NAMES, default="overview", help="which figure (default: overview)")

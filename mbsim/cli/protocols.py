@@ -10,7 +10,10 @@ from ..protocol import load_protocol, shipped_protocols
 def register(subparsers) -> None:
     parser = subparsers.add_parser("protocols", help="list the shipped protocols",
                                    description="List the protocols shipped in protocols/; run one "
-                                               "by name or copy its file to make a new one.")
+                                               "by name or copy its file to make a new one.",
+                                   epilog="examples:\n  mbsim protocols\n"
+                                          "  mbsim run aversive_spaced_10x -o spaced.h5",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(handler=run_protocols)
 
 

@@ -13,7 +13,11 @@ from ..errors import InputError
 EXAMPLES = """examples:
   mbsim run protocols/aversive_spaced_10x.yaml -o spaced.h5
   mbsim run aversive_1x --cohort 16 --jobs 2 --seed 3
+  mbsim run aversive_1x --set memory.tau_labile="2 h" --odors hallem_carlson
+"""
+RERUN_EXAMPLES = """examples:
   mbsim rerun spaced.h5 -o spaced_again.h5
+  mbsim rerun spaced.h5 --jobs 4
 """
 
 
@@ -43,7 +47,7 @@ def register(subparsers) -> None:
                      help="flies integrated together as columns of one slow layer (default 32)")
     run.set_defaults(handler=run_command)
     rerun = subparsers.add_parser("rerun", help="re-run a result file from its own provenance",
-                                  epilog=EXAMPLES,
+                                  epilog=RERUN_EXAMPLES,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     rerun.add_argument("result", help="an mbsim result file")
     rerun.add_argument("-o", "--output", help="where to write the new result")
