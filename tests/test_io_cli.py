@@ -17,15 +17,19 @@ def result_file(tmp_path_factory):
 
 
 def test_inspect_prints_summary(result_file, capsys):
-    """Provenance, the retention table with PI ± SEM and n, energy by cause, M0/M1, survival, file size."""
+    """Provenance, the retention table `mbsim run` prints (sampled PI ± SEM, n, expected PI per
+    phase), energy by cause, M0/M1, survival, file size."""
     assert main(["inspect", str(result_file)]) == 0
     out = capsys.readouterr().out
     tree = io.load(result_file)
     assert "protocol: spaced training, 5 cycles" in out
     assert "seed: 4" in out and "connectome_name: hemibrain" in out
+    from mbsim.report import retention_table
+    assert retention_table(tree) in out                   # what `mbsim run` printed
     pi, sem = tree["retention/pi"].values[0, 0], tree["retention/pi_sem"].values[0, 0]
-    assert f"2 min     24  {pi:+.3f} ± {sem:.3f}" in out
-    assert "      4 d" in out
+    expected = tree["retention/pi_expected"].values[0]
+    assert f"{pi:+.2f} +- {sem:.2f}" in out and all(f"{v:+7.2f}" in out for v in expected)
+    assert "     4 d" in out
     share = float(tree["energy/atp"].sel(cause="basal").sum() / tree["energy/atp"].sum()) * 100
     assert "basal" in out and f"({share:5.1f} %)" in out
     assert "M0 per phase" in out and "M1 per phase" in out

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..report import retention_table
 from ..units import format_time
 
 if TYPE_CHECKING:
@@ -53,18 +54,6 @@ def provenance_lines(tree: xr.DataTree) -> list[str]:
     return lines
 
 
-def retention_lines(retention: xr.Dataset) -> list[str]:
-    phases = [str(p) for p in retention["phase"].values]
-    lines = ["retention: performance index ± SEM", f"  {'time':>10}  {'n':>5}  " +
-             "  ".join(f"{p:>14}" for p in phases)]
-    for index, seconds in enumerate(retention["retention_time"].values):
-        cells = [f"{retention['pi'].values[index, j]:+.3f} ± {retention['pi_sem'].values[index, j]:.3f}"
-                 for j in range(len(phases))]
-        lines.append(f"  {format_time(float(seconds)):>10}  {int(retention['n'].values[index]):>5}  "
-                     + "  ".join(f"{c:>14}" for c in cells))
-    return lines
-
-
 def energy_lines(energy: xr.Dataset) -> list[str]:
     atp = energy["atp"].sum("compartment")
     total = float(atp.sum())
@@ -97,7 +86,9 @@ def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
     if file_size is not None:
         lines.append(f"  file size: {_size(file_size)}")
     lines.append("  groups: " + ", ".join(f"/{name}" for name in tree.children))
-    for name, describe in (("retention", retention_lines), ("energy", energy_lines), ("survival", survival_lines)):
+    lines += ["", retention_table(tree) if "retention" in tree.children
+              else "retention: (not in this result)"]    # the table `mbsim run` prints
+    for name, describe in (("energy", energy_lines), ("survival", survival_lines)):
         dataset = _group(tree, name)
         lines += [""] + (describe(dataset) if dataset is not None else [f"{name}: (not in this result)"])
     return "\n".join(lines)
