@@ -41,6 +41,10 @@ class Model:
         self.odors = _checked_odors(odors)
         if parameters is None:
             parameters = Parameters.default(with_metabolism=metabolism is not False)
+        elif not isinstance(parameters, Parameters):
+            raise InputError(found=f"parameters of type {type(parameters).__name__}",
+                             expected="mbsim.Parameters (e.g. model.parameters.updated({...}) or "
+                             "Parameters.from_files(...))", field="parameters")
         elif metabolism is False and parameters.metabolism is not None:
             parameters = Parameters(parameters.network, parameters.memory, None)
         elif metabolism and parameters.metabolism is None:

@@ -101,3 +101,13 @@ def test_an_odor_library_built_in_memory_is_checked_and_used(default_model):
     selected = mbsim.Model(model.connectome.subset(model.connectome.neurons["id"][:-1]))
     with pytest.raises(InputError, match="selected or edited in memory"):
         mbsim.Model.from_description(selected.description())
+
+
+def test_run_arguments_and_model_parts_are_checked(default_model):
+    protocol = parse_protocol_text(SHORT, "short.yaml")
+    simulation = mbsim.Simulation(default_model, protocol)
+    for bad in ({"jobs": 0}, {"cohort": 0}, {"cohort": 2.5}):
+        with pytest.raises(InputError, match=next(iter(bad))):
+            simulation.run(**bad)
+    with pytest.raises(InputError, match="mbsim.Parameters"):
+        mbsim.Model(parameters={"memory.tau_labile": "2 h"})

@@ -58,8 +58,8 @@ def run_batch(task) -> list:
     model, schedule, settings, seeds, threads, progress = task
     memory = model.parameters.memory
     slow = SlowLayer(memory, model.metabolism, columns=len(seeds))
-    events = (len(schedule.trials) * (2 if schedule.survival is not None else 1)
-              + len(schedule.tests))
+    survival = schedule.survival is not None and model.metabolism is not None
+    events = len(schedule.trials) * (2 if survival else 1) + len(schedule.tests)
     with tqdm(total=events, desc=f"{len(seeds)} flies", unit="window", leave=False,
               disable=not progress, file=sys.stderr) as bar:
         def advance(label):
@@ -82,6 +82,8 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     """Simulate a protocol's cohort on a :class:`~mbsim.Model` and return the result tree (see
     docs/output-format.md); ``jobs`` and ``scheduler`` never change the numbers."""
     from ..parallel import map_tasks
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(found=f"jobs {jobs!r}", expected="a positive integer", field="jobs")
     started = datetime.now(timezone.utc)
     schedule = protocol.schedule()
     cohort = settings.cohort or schedule.cohort
