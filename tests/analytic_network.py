@@ -77,6 +77,9 @@ class AnalyticNetwork:
         spikes = pd.Series({"KC": counts.sum()})
         return AnalyticResult(window, counts, change, spikes, {"KC": counts.sum() * 10}, efficacy)
 
+    def simulate_columns(self, window, efficacies, record_raster=False) -> list:
+        return [self.simulate(window, efficacy, record_raster) for efficacy in efficacies]
+
     def efficacy_change(self, result, params=None) -> np.ndarray:
         return result.change
 

@@ -117,6 +117,25 @@ def test_same_seed_bit_identical_different_seed_differs(net):
     assert not np.array_equal(first.dan_rates, other.dan_rates)
 
 
+def test_readout_columns_equal_windows_simulated_alone(net):
+    """Efficacies read as columns of one call (more than one call's worth, with a naive and a
+    repeated one) give each window's numbers bit for bit as if simulated alone."""
+    rng = np.random.default_rng(3)
+    shape = (net.n_kc, len(net.compartments))
+    depressed = rng.uniform(0.1, 1.2, shape)
+    efficacies = [None, depressed, *(rng.uniform(0.1, 1.2, shape) for _ in range(4)), depressed]
+    window = TEST.with_seed(5)
+    together = net.simulate_columns(window, efficacies)
+    assert len(together) == len(efficacies) > net.compile().columns
+    for efficacy, column in zip(efficacies, together):
+        alone = net.simulate(window, efficacy)
+        for name in ("mbon_rates", "kc_counts", "dan_rates", "depression", "potentiation"):
+            assert np.array_equal(getattr(alone, name), getattr(column, name)), name
+        assert alone.spikes_by_type.equals(column.spikes_by_type)
+        assert alone.release_events == column.release_events
+    assert not np.array_equal(together[0].mbon_rates, together[1].mbon_rates)
+
+
 # --- learning ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def aversive(net):

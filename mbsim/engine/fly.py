@@ -261,17 +261,21 @@ class Fly:
         label = f"test at {format_time(t - s.training_end)}"
         windows = {seed: test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
                                      seed, label) for seed in self.groups}
-        naive = dict(zip(windows, self._map(lambda seed: self.caches[seed].simulate(windows[seed]),
-                                            windows)))  # the readout balances innate drives
         efficacies = [walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
                       for phase in TEST_PHASES]
-        jobs = [(i, j) for i in range(len(TEST_PHASES)) for j in range(self.columns)]
 
-        def read(job):
-            i, j = job
-            seed = self.seeds[j]
-            return self.caches[seed].simulate(windows[seed], efficacies[i][..., j])
-        results = dict(zip(jobs, self._map(read, jobs)))
+        def read(seed):
+            """The naive reference (the readout balances innate drives), then each phase of each
+            of the seed's columns: the readout columns of one window."""
+            columns = self.groups[seed]
+            readouts = [None] + [efficacies[i][..., j] for i in range(len(TEST_PHASES))
+                                 for j in columns]
+            naive, *phases = self.caches[seed].simulate_columns(windows[seed], readouts)
+            return naive, {(i, j): phases[i * len(columns) + n]
+                           for i in range(len(TEST_PHASES)) for n, j in enumerate(columns)}
+        read_out = dict(zip(windows, self._map(read, windows)))
+        naive = {seed: found[0] for seed, found in read_out.items()}
+        results = {job: result for _, found in read_out.values() for job, result in found.items()}
         for j, seed in enumerate(self.seeds):
             walk.windows[j].append(window_record(results[0, j], t, label, self.network.type_sizes))
         return np.array([[self.network.choice_probability(results[i, j], naive[self.seeds[j]])

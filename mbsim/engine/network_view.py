@@ -33,6 +33,9 @@ class NetworkView:
     def simulate(self, window, efficacy=None, record_raster: bool = False):
         return self.network.simulate(window, efficacy, record_kc_raster=record_raster)
 
+    def simulate_columns(self, window, efficacies, record_raster: bool = False) -> list:
+        return self.network.simulate_columns(window, efficacies, record_kc_raster=record_raster)
+
     def efficacy_change(self, result, params=None) -> np.ndarray:
         """Change of relative efficacy per (KC, compartment) that a window's activity makes
         (plasticity parameters from ``params``, default the network's)."""

@@ -75,14 +75,25 @@ class WindowCache:
 
     def simulate(self, window: Window, efficacy: np.ndarray | None = None,
                  record_raster: bool = False):
-        key = window.key()
-        if efficacy is not None:
-            key += hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]
-        if key in self._store:
-            self.hits += 1
-        else:
-            self.misses += 1
+        return self.simulate_columns(window, [efficacy], record_raster)[0]
+
+    def simulate_columns(self, window: Window, efficacies, record_raster: bool = False) -> list:
+        """The window read through each efficacy (None = naive); the ones not yet simulated are
+        simulated together, as readout columns of one call (``network.simulate_columns``)."""
+        keys = [_key(window, efficacy) for efficacy in efficacies]
+        missing = {key: efficacy for key, efficacy in zip(keys, efficacies)
+                   if key not in self._store}
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
             started = time.perf_counter()
-            self._store[key] = self.network.simulate(window, efficacy, record_raster)
+            results = self.network.simulate_columns(window, list(missing.values()), record_raster)
+            self._store.update(zip(missing, results))
             self.seconds += time.perf_counter() - started
-        return self._store[key]
+        return [self._store[key] for key in keys]
+
+
+def _key(window: Window, efficacy: np.ndarray | None) -> str:
+    if efficacy is None:
+        return window.key()
+    return window.key() + hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]

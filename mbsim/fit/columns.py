@@ -101,13 +101,14 @@ class ColumnFly(Fly):
             out[0] = self.network.choice_probabilities(window, self.rows, efficacy,
                                                        self.network_params)
             return out
-        cache = self.caches[self.seed]
-        naive = cache.simulate(window)
+        fulls = []
         for column in range(self.columns):
             full = np.ones(self.network.kc_compartment_mask.shape)   # results may keep it
             full[self.rows] = efficacy[..., column]
-            out[0, column] = self.network.choice_probability(cache.simulate(window, full), naive,
-                                                             self.network_column(column))
+            fulls.append(full)
+        naive, *read = self.caches[self.seed].simulate_columns(window, [None] + fulls)
+        out[0] = [self.network.choice_probability(result, naive, self.network_column(column))
+                  for column, result in enumerate(read)]
         return out
 
 

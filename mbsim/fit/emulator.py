@@ -65,10 +65,13 @@ class ReadoutEmulator:
         if key not in self._calibration:
             naive = self.naive(window)
             shape = (self.network.n_kc, len(self.network.compartments))
+            scaled = [scale for scale in self.scales if scale != 1.0]
+            found = dict(zip(scaled, self.view.simulate_columns(
+                window, [np.full(shape, scale) for scale in scaled]))) | {1.0: naive}
+            self.spiking_runs += len(scaled)
             drives, rates = [], []
             for scale in self.scales:
-                result = naive if scale == 1.0 else self.view.simulate(window, np.full(shape, scale))
-                self.spiking_runs += scale != 1.0
+                result = found[scale]
                 efficacy = self.network.synapse_efficacy(np.full(shape, scale))
                 drives.append(self.drive(naive.kc_counts, efficacy))
                 rates.append(result.mbon_rates)
@@ -164,6 +167,9 @@ class EmulatedReadout:
         if efficacy is None:
             return self.emulator.naive(window, record_raster)
         return self.emulator.result(window, efficacy)
+
+    def simulate_columns(self, window, efficacies, record_raster: bool = False) -> list:
+        return [self.simulate(window, efficacy, record_raster) for efficacy in efficacies]
 
     def choice_probability(self, result, naive=None, params=None) -> float:
         return self.emulator.choice_probability(result, naive, params)

@@ -30,6 +30,12 @@ from .structure import NetworkStructure
 
 #: Distinct manipulation sets (combinations of manipulations) one window may use; set 0 is "none".
 MANIPULATION_SETS = 8
+#: Readout columns: copies of the MBONs (and their KC->MBON synapses), each with its own efficacy,
+#: that read one window's KC activity in one call (a test's naive reference and its four memory
+#: phases). PNs, KCs, the APL and DANs are upstream of the plastic synapses (nothing feeds back
+#: onto them in this model), so the copies share them; each copy draws the noise of the MBON it
+#: copies, so column c equals a window simulated alone with that efficacy.
+READOUT_COLUMNS = 5
 #: State variables carried from one chunk to the next.
 STATE = {"kc": ("v", "I_pn", "I_adaptation"), "apl": ("activity",), "mbon": ("v", "I_kc"),
          "dan": ("v",)}
@@ -48,6 +54,10 @@ class CompiledNetwork:
     @property
     def bins(self) -> int:
         return self.manifest["bins"]
+
+    @property
+    def columns(self) -> int:
+        return self.manifest["columns"]
 
     def run_chunk(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the binary once with the given input tables/state and return every recorded output."""
@@ -147,6 +157,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     bins = int(round(params.chunk_duration / params.input_resolution))
     res = params.input_resolution * b2.second
     n = {c: structure.size(c) for c in GROUP_OF}
+    columns = READOUT_COLUMNS
     tables = {
         "pn_rate": b2.TimedArray(np.zeros((bins, n["PN"])) * b2.Hz, dt=res, name="pn_rate"),
         "us_drive": b2.TimedArray(np.zeros((bins, 2)), dt=res, name="us_drive"),
@@ -167,7 +178,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                              reset="v = kc_reset\nI_adaptation += kc_adaptation_increment", method="euler", namespace=ns, name="kc"),
         "apl": b2.NeuronGroup(n["APL"], equations.APL_EQUATIONS, method="euler", namespace=ns,
                               name="apl"),
-        "mbon": b2.NeuronGroup(n["MBON"], equations.MBON_EQUATIONS, threshold="v > mbon_threshold",
+        "mbon": b2.NeuronGroup(n["MBON"] * columns, equations.MBON_EQUATIONS, threshold="v > mbon_threshold",
                                reset="v = mbon_reset", method="euler",
                                namespace=ns, name="mbon"),
         "dan": b2.NeuronGroup(n["DAN"], equations.DAN_EQUATIONS, threshold="v > dan_threshold",
@@ -176,6 +187,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     }
     kc, apl, mbon, dan = groups["kc"], groups["apl"], groups["mbon"], groups["dan"]
     kc.v, mbon.v, dan.v = ns["kc_rest"], ns["mbon_rest"], ns["dan_rest"]
+    mbon.noise_index = np.tile(np.arange(n["MBON"]), columns)
     to_first_apl = np.zeros(n["KC"], dtype=int)
     kc.apl_activity = b2.linked_var(apl, "activity", index=to_first_apl)
     kc.apl_release = b2.linked_var(apl, "release", index=to_first_apl)
@@ -199,9 +211,10 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     syn = structure.kc_mbon
     kc_mbon = b2.Synapses(kc, mbon, equations.KC_MBON_MODEL, on_pre=equations.KC_MBON_ON_PRE,
                           namespace=ns, name="kc_mbon")
-    kc_mbon.connect(i=syn.pre, j=syn.post)
-    kc_mbon.weight = params.kc_mbon_current * structure.input_weights(
-        syn, n["MBON"], params.kc_mbon_compensation) * b2.amp
+    offsets = n["MBON"] * np.arange(columns)[:, None]
+    kc_mbon.connect(i=np.tile(syn.pre, columns), j=(syn.post[None, :] + offsets).ravel())
+    kc_mbon.weight = np.tile(params.kc_mbon_current * structure.input_weights(
+        syn, n["MBON"], params.kc_mbon_compensation), columns) * b2.amp
     kc_mbon.efficacy = 1.0
     every_bin, every_noise = res, params.noise_interval * b2.second
     updates = [groups["pn"].run_regularly(equations.PN_UPDATE, dt=every_bin),
@@ -209,8 +222,8 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                apl.run_regularly(equations.RELEASE_UPDATE, dt=every_bin),
                mbon.run_regularly(equations.MBON_UPDATE, dt=every_bin),
                dan.run_regularly(equations.DAN_UPDATE, dt=every_bin),
-               mbon.run_regularly(equations.noise_update("mbon", equations.STREAM_MBON),
-                                  dt=every_noise),
+               mbon.run_regularly(equations.noise_update("mbon", equations.STREAM_MBON,
+                                                          index="noise_index"), dt=every_noise),
                dan.run_regularly(equations.noise_update("dan", equations.STREAM_DAN),
                                  dt=every_noise)]
     monitors = {name: b2.SpikeMonitor(groups[name], variables=[], name=f"{name}_spikes")
@@ -218,7 +231,9 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *monitors.values())
     net.run(params.chunk_duration * b2.second, namespace=ns)
     b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)
-    manifest = _manifest(b2.device, groups, tables, kc_mbon, len(syn.pre), monitors, bins)
+    manifest = _manifest(b2.device, groups, tables, kc_mbon, columns * len(syn.pre), monitors,
+                         bins)
+    manifest |= {"columns": columns, "n_mbon": n["MBON"]}
     b2.device.reinit()
     b2.set_device("runtime")
     b2.prefs.codegen.cpp.extra_compile_args_gcc = previous_flags

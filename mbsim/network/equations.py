@@ -96,15 +96,17 @@ def _spiking(prefix: str, inputs: str) -> str:
             "I_noise : amp\n" + MANIPULATION + ACTIVATION)
 
 
-def noise_update(prefix: str, stream: int) -> str:
-    """Draw the noise current; its amplitude gives membrane noise of s.d. ``<prefix>_noise``."""
+def noise_update(prefix: str, stream: int, index: str = "i") -> str:
+    """Draw the noise current; its amplitude gives membrane noise of s.d. ``<prefix>_noise``.
+    ``index`` names the neuron in the noise hash (a copy of a neuron draws its noise)."""
     leak = f"{prefix}_leak_conductance"
     return (f"I_noise = {prefix}_noise * {leak} * sqrt(2 * {prefix}_capacitance / "
-            f"({leak} * noise_interval)) * noise_normal(window_seed(t), {stream}, i, {STEP})")
+            f"({leak} * noise_interval)) * noise_normal(window_seed(t), {stream}, {index}, {STEP})")
 
 
 MBON_EQUATIONS = _spiking("mbon", "I_kc") + """
 dI_kc/dt = -I_kc / mbon_synapse_tau : amp
+noise_index : integer (constant)
 """
 MBON_UPDATE = KC_UPDATE
 

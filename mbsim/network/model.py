@@ -100,10 +100,27 @@ class MushroomBodyNetwork:
     def simulate(self, window: Window, efficacy: np.ndarray | None = None,
                  record_kc_raster: bool = False) -> WindowResult:
         """Simulate one window with KC->MBON efficacies ``efficacy`` (n_kc, n_comp; None = naive)."""
+        return self.simulate_columns(window, [efficacy], record_kc_raster)[0]
+
+    def simulate_columns(self, window: Window, efficacies, record_kc_raster: bool = False
+                         ) -> list[WindowResult]:
+        """One window read through several efficacies (each as in :meth:`simulate`): one result
+        per efficacy, equal to simulating the window alone with it.
+
+        The readouts share the window's PN, KC, APL and DAN activity, which is upstream of the
+        plastic synapses; the compiled network reads ``READOUT_COLUMNS`` of them per call.
+        """
         inputs = prepare_inputs(window, self.structure, self.odors, self.params)
-        synapse_efficacy = self.synapse_efficacy(efficacy)
-        spikes, pn_counts = self._run(window, inputs, synapse_efficacy)
-        return self._summarise(window, inputs, spikes, pn_counts, record_kc_raster)
+        per_synapse = [self.synapse_efficacy(e) for e in efficacies]
+        width = self.compile().columns
+        results = []
+        for start in range(0, len(per_synapse), width):
+            group = per_synapse[start:start + width]
+            padded = group + [np.ones_like(group[0])] * (width - len(group))
+            spikes, pn_counts = self._run(window, inputs, np.concatenate(padded))
+            results += self._summarise(window, inputs, spikes, pn_counts, record_kc_raster,
+                                       len(group))
+        return results
 
     def synapse_efficacy(self, efficacy: np.ndarray | None) -> np.ndarray:
         """Per KC->MBON synapse: mean efficacy over the compartments the pair shares (1 if none)."""
@@ -124,11 +141,14 @@ class MushroomBodyNetwork:
         return (per_syn + unassigned).ravel()
 
     def _run(self, window: Window, inputs: WindowInputs, synapse_efficacy: np.ndarray):
+        """Spikes and PN counts of one call; ``synapse_efficacy`` holds every column's synapses."""
         compiled = self.compile()
         bins, chunk = compiled.bins, self.params.chunk_duration
         steps_per_chunk = int(round(chunk / self.params.time_step))
         constant = {f"{group}.manipulation_set": inputs.manipulation_set[cls]
                     for cls, group in GROUP_OF.items()}
+        constant["mbon.manipulation_set"] = np.tile(inputs.manipulation_set["MBON"],
+                                                    compiled.columns)
         constant |= {"kc_mbon.efficacy": synapse_efficacy,
                      "window_seed": np.array([_seed_value(window)])}
         state: dict[str, np.ndarray] = {}
@@ -154,10 +174,12 @@ class MushroomBodyNetwork:
             merged[g] = (i[keep].astype(np.int64), t[keep])
         return merged, pn_counts
 
-    def _summarise(self, window, inputs, spikes, pn_counts, record_kc_raster) -> WindowResult:
+    def _summarise(self, window, inputs, spikes, pn_counts, record_kc_raster,
+                   columns: int) -> list[WindowResult]:
+        """One result per readout column; the upstream activity is summarised once."""
         s = self.structure
         released = {g: self._released(spikes[g], inputs, cls)
-                    for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN"))}
+                    for g, cls in (("kc", "KC"), ("dan", "DAN"))}
         kc_i, kc_t = spikes["kc"][0][released["kc"]], spikes["kc"][1][released["kc"]]
         dan_i, dan_t = spikes["dan"][0][released["dan"]], spikes["dan"][1][released["dan"]]
         depression, potentiation = coincidence_integrals(
@@ -165,21 +187,31 @@ class MushroomBodyNetwork:
             self.params.depression_tau, self.params.potentiation_tau)
         kc_counts = np.array([_count_in(spikes["kc"], p.start, p.stop, s.n_kc) for p in window.odors],
                              dtype=np.int64).reshape(len(window.odors), s.n_kc)
-        mbon_rates = _pulse_rates(spikes["mbon"], window.odors, s.mbon_type_index, len(s.mbon_types))
         dan_rates = _second_rates(spikes["dan"], window.duration, s.dan_type_index, len(s.dan_types))
         counts = {"PN": pn_counts["spike_count"],
                   **{cls: np.bincount(spikes[g][0], minlength=s.size(cls))
-                     for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN"))}}
-        spikes_by_type = pd.concat([pd.Series(c, index=s.groups[cls]["cell_type"].to_numpy())
-                                    for cls, c in counts.items()]).groupby(level=0).sum()
+                     for g, cls in (("kc", "KC"), ("dan", "DAN"))}}
         release = {"PN": float(pn_counts["release_count"] @ s.output_synapses["PN"])}
-        for g, cls in (("kc", "KC"), ("mbon", "MBON"), ("dan", "DAN")):
-            fired = spikes[g][0][released[g]]
-            release[cls] = float(s.output_synapses[cls][fired].sum())
+        for g, cls in (("kc", "KC"), ("dan", "DAN")):
+            release[cls] = float(s.output_synapses[cls][spikes[g][0][released[g]]].sum())
         raster = spikes["kc"] if record_kc_raster else None
-        return WindowResult(window, self.compartments, depression, potentiation, kc_counts,
-                            self.mbon_types, mbon_rates, self.dan_types, dan_rates,
-                            spikes_by_type.astype(np.int64), release, raster)
+        n_mbon = s.size("MBON")
+        mbon_i, mbon_t = spikes["mbon"]
+        results = []
+        for column in range(columns):
+            inside = mbon_i // n_mbon == column
+            mbon = (mbon_i[inside] - column * n_mbon, mbon_t[inside])
+            mbon_rates = _pulse_rates(mbon, window.odors, s.mbon_type_index, len(s.mbon_types))
+            fired = mbon[0][self._released(mbon, inputs, "MBON")]
+            by_class = counts | {"MBON": np.bincount(mbon[0], minlength=n_mbon)}
+            spikes_by_type = pd.concat([
+                pd.Series(by_class[cls], index=s.groups[cls]["cell_type"].to_numpy())
+                for cls in ("PN", "KC", "MBON", "DAN")]).groupby(level=0).sum()
+            results.append(WindowResult(
+                window, self.compartments, depression, potentiation, kc_counts, self.mbon_types,
+                mbon_rates, self.dan_types, dan_rates, spikes_by_type.astype(np.int64),
+                release | {"MBON": float(s.output_synapses["MBON"][fired].sum())}, raster))
+        return results
 
     def _released(self, spikes, inputs: WindowInputs, cls: str) -> np.ndarray:
         """Boolean mask of spikes that release transmitter (not inside a block of their neuron)."""
