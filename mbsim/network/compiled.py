@@ -141,7 +141,7 @@ def _namespace(params: NetworkParameters) -> dict:
              "conductance": b2.siemens, "capacitance": b2.farad, "dimensionless": 1}
     ns = {d.name: params[d.name] * units[d.dimension] for d in params.declarations
           if d.kind == "compiled"}
-    return ns | equations.noise_functions()
+    return ns | equations.noise_functions() | {"apl_inhibition": equations.apl_inhibition()}
 
 
 def _build(structure: NetworkStructure, params: NetworkParameters, directory: Path) -> dict:
@@ -188,9 +188,6 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     kc, apl, mbon, dan = groups["kc"], groups["apl"], groups["mbon"], groups["dan"]
     kc.v, mbon.v, dan.v = ns["kc_rest"], ns["mbon_rest"], ns["dan_rest"]
     mbon.noise_index = np.tile(np.arange(n["MBON"]), columns)
-    to_first_apl = np.zeros(n["KC"], dtype=int)
-    kc.apl_activity = b2.linked_var(apl, "activity", index=to_first_apl)
-    kc.apl_release = b2.linked_var(apl, "release", index=to_first_apl)
     kc.apl_weight = params.apl_kc_current * structure.apl_inputs(params.apl_kc_mirroring) * b2.amp
     families = structure.groups["DAN"]["subtype"].to_numpy()
     valence = structure.groups["DAN"]["valence"].to_numpy()
