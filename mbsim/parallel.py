@@ -8,9 +8,19 @@ the order of the inputs whatever the executor.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 
 from tqdm.auto import tqdm
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and batch systems
+    restrict), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # platforms without affinity (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
 
 
 def map_tasks(func: Callable, items: Sequence, *, jobs: int = 1, scheduler: str | None = None,

@@ -117,3 +117,13 @@ def test_jobs_never_change_the_numbers_and_batches_only_at_solver_tolerance(run_
     xr.testing.assert_allclose(a["choices"].to_dataset(), c["choices"].to_dataset(), rtol=1e-5)
     xr.testing.assert_allclose(a["metabolism"].to_dataset(), c["metabolism"].to_dataset(),
                                rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("command", [["run", "aversive_1x"], ["rerun", "result.h5"],
+                                     ["fit", "fit.yaml"], ["energy-sweep", "energy_small"]])
+def test_jobs_default_to_the_cores_this_process_may_use(command, monkeypatch):
+    import os
+
+    from mbsim.cli import build_parser
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    assert build_parser().parse_args(command).jobs == 3

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..parallel import available_cores
 
 EXAMPLES = """examples:
   mbsim energy-sweep data/experiments/energy_small.yaml -o sweep.h5
@@ -24,7 +25,9 @@ def register(subparsers) -> None:
     parser.add_argument("--figures", help="path stem of the three PNG figures "
                         "(default: the output path without .h5)")
     parser.add_argument("--no-figures", action="store_true", help="write only the HDF5 result")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (Dask LocalCluster)")
+    parser.add_argument("--jobs", type=int, default=available_cores(),
+                        help="worker processes (Dask LocalCluster; default: the cores this "
+                        "process may use)")
     parser.add_argument("--scheduler", help="address of a Dask scheduler")
     parser.set_defaults(handler=energy_sweep_command)
 

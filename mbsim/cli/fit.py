@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..parallel import available_cores
 
 EXAMPLES = """examples:
   mbsim fit data/fits/retention_memory.yaml -o fit.h5
@@ -26,8 +27,9 @@ def register(subparsers) -> None:
     parser.add_argument("--posterior", action="store_true", help="also sample the posterior (emcee)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint of an earlier run with the same -o")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="Dask LocalCluster workers (1 = run in this process)")
+    parser.add_argument("--jobs", type=int, default=available_cores(),
+                        help="Dask LocalCluster workers (1 = run in this process; default: the "
+                        "cores this process may use)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.set_defaults(handler=fit_command)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..parallel import available_cores
 
 EXAMPLES = """examples:
   mbsim run protocols/aversive_spaced_10x.yaml -o spaced.h5
@@ -54,15 +55,6 @@ def register(subparsers) -> None:
     rerun.add_argument("--jobs", type=int, default=available_cores(),
                        help="cores for the cohort (default: the cores this process may use)")
     rerun.set_defaults(handler=rerun_command)
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and batch systems
-    restrict), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:   # platforms without affinity (macOS, Windows)
-        return max(1, os.cpu_count() or 1)
 
 
 def check_counts(args) -> None:
