@@ -15,7 +15,8 @@ from .. import __version__
 from ..errors import InputError, MbsimError
 
 #: Modules of this package that define ``register(subparsers)``; each adds one subcommand.
-COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "fit")
+COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "fit",
+            "cache")
 
 
 def build_parser() -> argparse.ArgumentParser:

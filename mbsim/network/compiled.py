@@ -13,9 +13,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +42,12 @@ READOUT_COLUMNS = 5
 STATE = {"kc": ("v", "I_pn", "I_adaptation"), "apl": ("activity",), "mbon": ("v", "I_kc"),
          "dan": ("v",)}
 GROUP_OF = {"PN": "pn", "KC": "kc", "APL": "apl", "MBON": "mbon", "DAN": "dan"}
+#: Name of a chunk's temporary folder, followed by the pid of the process that made it.
+CHUNK_PREFIX = "mbsim-chunk-"
 INPUT_TABLES = ("pn_rate", "us_drive", "activation_gate", "release_gate")
 CODE_FILES = ("equations.py", "compiled.py")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class CompiledNetwork:
     def run_chunk(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the binary once with the given input tables/state and return every recorded output."""
         settable = self.manifest["settable"]
-        with tempfile.TemporaryDirectory(prefix="mbsim-chunk-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"{CHUNK_PREFIX}{os.getpid()}-") as tmp:
             args = []
             for name, value in inputs.items():
                 spec = settable[name]
@@ -75,11 +81,18 @@ class CompiledNetwork:
                 args.append(f"{spec['arg']}={path}")
             results = os.path.join(tmp, "results", "")
             os.makedirs(results)
-            done = subprocess.run([str(self.directory / "main"), "--results_dir", results, *args],
-                                  cwd=self.directory, capture_output=True, text=True)
+            try:
+                done = subprocess.run([str(self.directory / "main"), "--results_dir", results,
+                                       *args], cwd=self.directory, capture_output=True, text=True)
+            except OSError as error:
+                raise SimulationError(f"compiled network in {self.directory} cannot start "
+                                      f"({error}); delete the folder (`mbsim cache clear`) to "
+                                      "rebuild it") from None
             if done.returncode != 0 or "Error" in done.stderr:
-                raise SimulationError(f"compiled network failed ({self.directory}): "
-                                      f"{done.stderr.strip() or done.stdout.strip()}")
+                said = done.stderr.strip() or done.stdout.strip()
+                raise SimulationError(f"compiled network in {self.directory} failed with exit "
+                                      f"code {done.returncode}" + (f": {said}" if said else "")
+                                      + "; `mbsim cache clear` removes compiled networks")
             return {name: np.fromfile(os.path.join(results, spec["file"]), dtype=spec["dtype"])
                     for name, spec in self.manifest["outputs"].items()}
 
@@ -100,27 +113,114 @@ def cache_entry(structure: NetworkStructure, params: NetworkParameters) -> Path:
 
 
 def is_cached(structure: NetworkStructure, params: NetworkParameters) -> bool:
-    return (cache_entry(structure, params) / "manifest.json").is_file()
+    """True when the cache holds an intact compiled network for this structure and parameter set."""
+    return verified_manifest(cache_entry(structure, params))[0] is not None
 
 
 def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> CompiledNetwork:
-    """The compiled network for this structure and parameter set, built if not yet in the cache."""
+    """The compiled network for this structure and parameter set, built if not yet in the cache
+    and rebuilt (once, with a warning) if the cached one is damaged."""
     directory = cache_entry(structure, params)
     root, key = directory.parent, directory.name
     root.mkdir(parents=True, exist_ok=True)
+    reclaim_chunk_folders()
     with _locked(root / f"{key}.lock"):
-        if not (directory / "manifest.json").is_file():
+        manifest, damage = verified_manifest(directory)
+        if manifest is None:
+            if directory.exists():
+                logger.warning("the compiled network in %s is damaged (%s); rebuilding it",
+                               directory, damage)
             staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=root))
             try:
                 manifest = _build(structure, params, staging)
+                manifest["checksums"] = _checksums(staging)
                 (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
                 if directory.exists():
                     shutil.rmtree(directory)
                 staging.rename(directory)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-    manifest = json.loads((directory / "manifest.json").read_text())
     return CompiledNetwork(directory, manifest)
+
+
+def verified_manifest(directory: Path) -> tuple[dict | None, str]:
+    """The manifest of a cache entry whose files match the checksums it records (written last,
+    after the build), else None and what is wrong."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+        recorded = manifest["checksums"]
+    except FileNotFoundError:
+        return None, "no manifest"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return None, f"unreadable manifest: {error}"
+    found = _checksums(directory, recorded)
+    changed = sorted(name for name, digest in recorded.items() if found.get(name) != digest)
+    if changed:
+        return None, f"{len(changed)} file(s) differ from the manifest, e.g. {changed[0]}"
+    return manifest, ""
+
+
+def _checksums(directory: Path, names=None) -> dict[str, str | None]:
+    """SHA-256 of the files the binary needs when it runs: itself and its initial arrays."""
+    if names is None:
+        names = ["main"] + sorted(str(path.relative_to(directory))
+                                  for path in (directory / "static_arrays").glob("*"))
+    digests = {}
+    for name in names:
+        try:
+            digests[name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+        except OSError:
+            digests[name] = None
+    return digests
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One compiled network in the cache folder: its folder, size in bytes, and what is wrong
+    with it ("" when intact)."""
+
+    directory: Path
+    size: int
+    damage: str
+
+
+def cache_entries() -> list[CacheEntry]:
+    """The compiled networks in the cache folder (half-built staging folders included)."""
+    root = cache_dir() / "network"
+    found = []
+    for directory in sorted(p for p in root.glob("*") if p.is_dir()) if root.is_dir() else ():
+        size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        found.append(CacheEntry(directory, size, verified_manifest(directory)[1]))
+    return found
+
+
+def clear_cache() -> int:
+    """Remove every compiled network (each under its lock); returns the bytes freed."""
+    freed = 0
+    for entry in cache_entries():
+        with _locked(entry.directory.parent / f"{entry.directory.name}.lock"):
+            shutil.rmtree(entry.directory, ignore_errors=True)
+        (entry.directory.parent / f"{entry.directory.name}.lock").unlink(missing_ok=True)
+        freed += entry.size
+    return freed
+
+
+def reclaim_chunk_folders() -> None:
+    """Remove chunk folders that processes killed before they could clean up left behind."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{CHUNK_PREFIX}*"):
+        pid = folder.name[len(CHUNK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -152,7 +252,11 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     b2.device.reinit()
     b2.device.activate(directory=str(directory), build_on_run=False)
     previous_flags = b2.prefs.codegen.cpp.extra_compile_args_gcc
+    previous_headers = b2.prefs.codegen.cpp.headers
     b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-ffast-math", "-march=native"]
+    if sys.platform.startswith("linux"):    # the binary dies with the process that started it
+        b2.prefs.codegen.cpp.headers = [*previous_headers, "<sys/prctl.h>"]
+        b2.device.insert_code("before_start", "prctl(PR_SET_PDEATHSIG, SIGKILL);")
     b2.defaultclock.dt = params.time_step * b2.second
     bins = int(round(params.chunk_duration / params.input_resolution))
     res = params.input_resolution * b2.second
@@ -234,6 +338,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     b2.device.reinit()
     b2.set_device("runtime")
     b2.prefs.codegen.cpp.extra_compile_args_gcc = previous_flags
+    b2.prefs.codegen.cpp.headers = previous_headers
     return manifest
 
 
