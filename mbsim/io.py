@@ -7,8 +7,11 @@ with byte shuffle). See docs/output-format.md for the layout.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
+import tempfile
 from glob import escape as glob_escape
 from pathlib import Path
 
@@ -124,6 +127,47 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
+#: Result size to plan for before a run [bytes]: a fixed part and a part per fly (measured:
+#: 3.5 MB for 8 flies of ``aversive_spaced_10x``; assumption: rounded up).
+RESULT_BYTES = (2 * 2**20, 2**20)
+
+
+def check_destination(path: str | os.PathLike, expected_bytes: int = 0) -> Path:
+    """Refuse, before any work, a result path that cannot be written: a folder that does not
+    exist or is not writable (tried with a probe file), a name the file system cannot hold, or a
+    disk without room for ``expected_bytes``."""
+    destination = Path(path)
+    folder = destination.parent
+    if not folder.is_dir():
+        raise InputError(found=f"no folder {folder}", expected="an existing folder for the result file",
+                         file=destination)
+    length = len(os.fsencode(destination.name))
+    if length > _name_max(folder):
+        raise InputError(found=f"a file name of {length} bytes",
+                         expected=f"at most {_name_max(folder)} bytes", file=folder)
+    if destination.is_dir():
+        raise InputError(found=f"{destination} is a folder", expected="a file name for the result",
+                         file=destination)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mbsim-probe-"):
+            pass
+    except OSError as error:
+        raise InputError(found=f"a folder this process cannot write ({error.strerror or error})",
+                         expected="a writable folder for the result file", file=folder) from None
+    free = shutil.disk_usage(folder).free
+    if free < expected_bytes:
+        raise InputError(found=f"{free / 2**20:.1f} MiB free", expected="room for the result "
+                         f"(about {expected_bytes / 2**20:.1f} MiB)", file=folder)
+    return destination
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
 def save(tree: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write ``tree`` to ``path`` as HDF5, atomically; return the path.
 
@@ -134,17 +178,25 @@ def save(tree: xr.DataTree, path: str | os.PathLike) -> Path:
     """
     if not isinstance(tree, xr.DataTree):
         raise TypeError(f"save() expects an xarray.DataTree, got {type(tree).__name__}")
-    destination = Path(path)
-    if not destination.parent.is_dir():
-        raise InputError(found=f"no folder {destination.parent}", expected="an existing folder for the result file",
-                         file=destination)
+    destination = check_destination(path)
     stamped = _stamp(tree)
     remove_stale_temporaries(destination)
+    # compression only shrinks the arrays; attributes and HDF5 metadata take well under 1 MiB
+    needed = sum(node.dataset.nbytes for node in stamped.subtree) + 2**20
+    free = shutil.disk_usage(destination.parent).free
+    if free < needed:      # libhdf5 may crash the process on a full disk: refuse before it starts
+        raise OSError(errno.ENOSPC, f"not enough room in {destination.parent} for {destination.name} "
+                      f"({needed / 2**20:.1f} MiB needed, {free / 2**20:.1f} MiB free); nothing was "
+                      "written and an older file of that name is intact")
     temporary = _temporary_path(destination)
     try:
         stamped.to_netcdf(temporary, mode="w", engine="h5netcdf", encoding=encoding_for(stamped))
         _fsync(temporary)
         os.replace(temporary, destination)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(error.errno, f"writing {destination} failed ({error.strerror or error}); "
+                      "nothing was written and an older file of that name is intact") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -81,7 +81,7 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_metabolism_params(tmp_path / "absent.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("parameters: {pdh_max: [\n")
-    with pytest.raises(InputError, match="invalid YAML"):
+    with pytest.raises(InputError, match="YAML syntax error"):
         load_metabolism_params(broken)
 
 

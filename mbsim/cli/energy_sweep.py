@@ -34,11 +34,12 @@ def register(subparsers) -> None:
 
 def energy_sweep_command(args) -> int:
     from ..efficiency import load_experiment, run_sweep
-    from ..io import save
+    from ..io import check_destination, save
     if args.jobs < 1:
         raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer")
     experiment = load_experiment(args.experiment)
     output = Path(args.output or f"{experiment.name}.h5")
+    check_destination(output)
     tree = run_sweep(experiment, jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet,
                      command="mbsim " + " ".join(sys.argv[1:]))
     save(tree, output)

@@ -37,13 +37,12 @@ def register(subparsers) -> None:
 def fit_command(args) -> int:
     from ..fit import load_problem, run_fit, save_fit
     from ..fit.runner import check_resume
+    from ..io import check_destination
     if args.jobs < 1:
         raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer", field="--jobs")
     problem = load_problem(args.fit_file)
     output = Path(args.output or f"{problem.spec.file.name}.h5")
-    if not output.parent.is_dir():
-        raise InputError(found=f"no folder {output.parent}", expected="an existing folder",
-                         field="--output")
+    check_destination(output)
     check_resume(output, args.resume)
     problem.forward  # build the network and check protocols against it before any evaluation
     tree = run_fit(problem, output, posterior=args.posterior, resume=args.resume, jobs=args.jobs,

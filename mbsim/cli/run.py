@@ -57,6 +57,13 @@ def register(subparsers) -> None:
     rerun.set_defaults(handler=rerun_command)
 
 
+def planned_size(cohort: int) -> int:
+    """Bytes to find free before a run of ``cohort`` flies."""
+    from ..io import RESULT_BYTES
+    fixed, per_fly = RESULT_BYTES
+    return fixed + per_fly * cohort
+
+
 def check_counts(args) -> None:
     for name in ("cohort", "jobs", "batch_size"):
         value = getattr(args, name, None)
@@ -79,6 +86,7 @@ def parameter_changes(assignments: list[str]) -> dict[str, str]:
 
 def run_command(args) -> int:
     from ..engine import RunSettings, simulate
+    from ..io import check_destination
     from ..model import Model
     from ..parameters import Parameters
     from ..protocol import load_protocol
@@ -91,6 +99,7 @@ def run_command(args) -> int:
     settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha,
                            batch_size=args.batch_size)
     output = Path(args.output or f"{protocol.name}.h5")
+    check_destination(output, planned_size(settings.cohort or protocol.cohort))
     tree = simulate(model, protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
                     progress=not args.quiet, command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)
@@ -99,7 +108,7 @@ def run_command(args) -> int:
 
 def rerun_command(args) -> int:
     from ..engine import RunSettings, simulate
-    from ..io import load
+    from ..io import check_destination, load
     from ..model import Model
     from ..protocol import parse_protocol_text
     check_counts(args)
@@ -111,6 +120,7 @@ def rerun_command(args) -> int:
     model = Model.from_description(json.loads(attrs["model"]), args.result)
     settings = RunSettings(**json.loads(attrs["settings"]))
     output = Path(args.output or Path(args.result).with_suffix(".rerun.h5"))
+    check_destination(output, planned_size(settings.cohort or protocol.cohort))
     tree = simulate(model, protocol, settings, jobs=args.jobs, progress=not args.quiet,
                     command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)

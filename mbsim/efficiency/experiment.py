@@ -18,7 +18,7 @@ from ..documents import SourcedDocument, read_document
 from ..errors import InputError
 from ..paths import DATA_DIR
 from ..protocol.quantities import Duration, Molarity, Voltage, problem
-from ..protocol.yaml_source import format_path, read_yaml
+from ..yaml_source import format_path, read_yaml
 from ..units import parse_quantity
 
 SCHEMA_VERSION = 1

@@ -76,7 +76,7 @@ class NetworkView:
 
 def _located(error: InputError, path: tuple, protocol) -> InputError:
     """The same error, placed at the protocol file, line and field."""
-    from ..protocol.yaml_source import format_path, read_yaml
+    from ..yaml_source import format_path, read_yaml
     file = line = None
     if protocol is not None:
         file = protocol.source_file

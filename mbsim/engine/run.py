@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from ..errors import InputError
+from ..limits import MAX_COHORT, MAX_SEED
 from ..paths import PROJECT_ROOT
 from . import results
 from .fly import Fly
@@ -39,6 +40,13 @@ class RunSettings:
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise InputError(found=f"{name} {value!r}", expected="a positive integer",
                                  field=name)
+        if self.cohort is not None and self.cohort > MAX_COHORT:
+            raise InputError(found=f"cohort {self.cohort}", expected=f"at most {MAX_COHORT} flies",
+                             field="cohort")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed <= MAX_SEED):
+            raise InputError(found=f"seed {self.seed!r}",
+                             expected=f"a whole number from 0 to {MAX_SEED}", field="seed")
         if not 0.0 <= self.alpha <= 2.0:
             raise InputError(found=f"alpha {self.alpha!r}", expected="an exponent in [0, 2]",
                              field="alpha")

@@ -6,10 +6,12 @@ deterministic optimizer and sampler and takes finished evaluations from disk ins
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .problem import Evaluation
 
 
@@ -31,12 +33,19 @@ class Checkpoint:
         if self.folder is None or not self.folder.is_dir():
             return self
         for path in sorted(self.folder.glob("*.npz")):
-            with np.load(path) as data:
-                for x, logp, pred in zip(data["x"], data["log_posterior"], data["predictions"]):
-                    key = key_of(x)
-                    self.memo.setdefault(key, Evaluation(float(logp), pred))
-                    if path.stem == self.shard and key not in self.order:
-                        self.order.append(key)  # keep this writer's earlier evaluations on disk
+            try:
+                with np.load(path) as data:
+                    rows = list(zip(data["x"], data["log_posterior"], data["predictions"]))
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                raise InputError(found=f"a damaged checkpoint file ({type(error).__name__}: "
+                                 f"{error})", expected="checkpoint shards written by mbsim fit; "
+                                 "delete the file (its evaluations are recomputed) or run "
+                                 "without --resume", file=path) from None
+            for x, logp, pred in rows:
+                key = key_of(x)
+                self.memo.setdefault(key, Evaluation(float(logp), pred))
+                if path.stem == self.shard and key not in self.order:
+                    self.order.append(key)  # keep this writer's earlier evaluations on disk
         return self
 
     def get(self, x) -> Evaluation | None:

@@ -60,6 +60,9 @@ def read_table(path: str | Path, kind: str) -> LabTable:
     try:
         raw = path.read_bytes()
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise InputError(found="an empty file", expected=f"a {kind} table with a header, e.g. a "
+                         f"row {EXAMPLE_ROW[kind]}", file=path) from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise InputError(found=f"an unreadable CSV file ({error})",
                          expected=f"a {kind} table, e.g. a row {EXAMPLE_ROW[kind]}", file=path) from None

@@ -1,7 +1,7 @@
 """Fit files: which parameters to fit (bounds, priors), which data, which protocols, which likelihood.
 
 A fit file is YAML validated with pydantic; errors name the file, line and field like protocol files
-(the YAML line bookkeeping of :mod:`mbsim.protocol.yaml_source` is reused). Format: docs/fitting.md.
+(the YAML line bookkeeping of :mod:`mbsim.yaml_source` is reused). Format: docs/fitting.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
 from ..protocol.loader import _BOUNDS, _data_path
-from ..protocol.yaml_source import YamlDocument, format_path, read_yaml
+from ..yaml_source import YamlDocument, format_path, read_yaml
 
 SCHEMA_VERSION = 1
 LIKELIHOODS = {"retention": ("gaussian", "binomial"), "flux_ratio": ("gaussian",),

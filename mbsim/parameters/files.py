@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError
+from ..yaml_source import read_yaml
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,11 @@ def read_entries(path: str | Path, names: Iterable[str], what: str) -> tuple[str
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(found=f"an unreadable file ({getattr(error, 'strerror', error)})",
                          expected=f"a {what} parameter file (YAML)", file=path) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(found=f"invalid YAML ({getattr(error, 'problem', error)})",
-                         expected="a YAML mapping", file=path,
-                         line=mark.line + 1 if mark else None) from None
+    read_yaml(text, str(path))   # syntax, keys given twice, size and nesting: located errors
+    root = yaml.compose(text)
     top = _mapping(root) if isinstance(root, yaml.MappingNode) else {}
     if "parameters" not in top or not isinstance(top["parameters"][1], yaml.MappingNode):
         raise InputError(found="no 'parameters' mapping", expected="name, description and a "

@@ -12,7 +12,7 @@ from ..documents import read_document, shipped_documents
 from ..errors import InputError
 from ..paths import PROTOCOLS_DIR
 from .model import SCHEMA_VERSION, Protocol
-from .yaml_source import YamlDocument, format_path, read_yaml
+from ..yaml_source import YamlDocument, format_path, read_yaml
 
 MINIMAL_EXAMPLE = "schema_version: 1, name, odors, training, tests"
 
@@ -74,7 +74,8 @@ def _describe(item: dict, data: object) -> tuple[tuple, str, str, str | None]:
         return path, f"no '{last}'", f"the key '{last}'", None
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         found = f"kind '{ctx.get('tag')}'" if kind == "union_tag_invalid" else "no 'kind'"
-        return (path + ("kind",), found, "kind: one of " + ctx["expected_tags"],
+        tags = ctx.get("expected_tags") or "'cold_shock', 'cycloheximide', 'activate', 'block'"
+        return (path + ("kind",), found, "kind: one of " + tags,
                 "{kind: cold_shock, at: 2 h after training}")
     if kind == "literal_error":
         return path, f"{value!r}", "one of " + ctx["expected"], None
@@ -90,6 +91,8 @@ def _describe(item: dict, data: object) -> tuple[tuple, str, str, str | None]:
 
 _BOUNDS = {"greater_than_equal": "a number >= {ge}", "greater_than": "a number > {gt}",
            "less_than_equal": "a number <= {le}", "too_short": "at least {min_length} item(s)",
+           "too_long": "at most {max_length} item(s)",
+           "string_too_long": "a text of at most {max_length} characters",
            "string_pattern_mismatch": "a text matching {pattern}"}
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..documents import SourcedDocument
+from ..limits import HORIZON, MAX_COHORT, MAX_NAME_LENGTH, MAX_REPEAT, MAX_SEED, MAX_TESTS
 from ..units import format_time
 from .quantities import (Delay, Dilution, Duration, Molarity, NeuronTypeName,
                          OdorName, Time, TimeOfProtocol, Voltage, problem)
@@ -92,7 +93,8 @@ class Reinforcement(Schema):
 
 class Training(Schema):
     type: Literal["single", "massed", "spaced"] = Field(description="single, massed or spaced")
-    repeat: int | None = Field(None, ge=1, description="number of cycles (1 for single)")
+    repeat: int | None = Field(None, ge=1, le=MAX_REPEAT,
+                               description="number of cycles (1 for single)")
     iti: Duration | None = Field(None, description="spaced only: rest between cycles, default 15 min")
     reinforcement: Reinforcement
     pairing: Literal["paired", "unpaired", "backward"] = "paired"
@@ -150,7 +152,8 @@ class Training(Schema):
 
 
 class Tests(Schema):
-    times: list[Time] = Field(min_length=1, description="retention tests after the end of training")
+    times: list[Time] = Field(min_length=1, max_length=MAX_TESTS,
+                              description="retention tests after the end of training")
 
     @model_validator(mode="after")
     def _after_training(self) -> "Tests":
@@ -207,7 +210,7 @@ class Protocol(Schema, SourcedDocument):
     """A conditioning protocol; :meth:`schedule` expands it into absolute times."""
 
     schema_version: Literal[1]
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     references: list[str] = []
     odors: Odors
@@ -217,13 +220,20 @@ class Protocol(Schema, SourcedDocument):
     interventions: list[InterventionSpec] = []
     genotype: Genotype = {}
     survival: Survival | None = None
-    cohort: int = Field(1, ge=1, description="virtual flies")
-    seed: int = Field(0, ge=0)
+    cohort: int = Field(1, ge=1, le=MAX_COHORT, description="virtual flies")
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
     @model_validator(mode="after")
     def _times_consistent(self) -> "Protocol":
         end = self.training_end()
+        if end > HORIZON:
+            raise problem(f"training that lasts {format_time(end)}",
+                          f"training within {format_time(HORIZON)}", field="training")
+        if self.tests.times[-1] > HORIZON:
+            raise problem(f"a test at {format_time(self.tests.times[-1])}",
+                          f"tests within {format_time(HORIZON)} of the end of training",
+                          field=f"tests.times[{len(self.tests.times) - 1}]")
         self._check_feeding(end)
         for index, item in enumerate(self.interventions):
             if isinstance(item, ColdShock):

@@ -15,6 +15,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
+from ..limits import HORIZON, MAX_DILUTION
 from ..units import EXAMPLES, format_time, parse_quantity, spellings
 
 _UNSIGNED = r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
@@ -40,6 +41,9 @@ def _quantity(dimension: str, sign: str):
             raise problem(error.found, error.expected, error.example) from None
         if (sign == "positive" and number <= 0) or (sign == "non-negative" and number < 0):
             raise problem(f"'{value}'", f"a {sign} {dimension}", EXAMPLES[dimension])
+        if dimension == "time" and abs(number) > HORIZON:
+            raise problem(f"'{value}'", f"a time within {format_time(HORIZON)}",
+                          EXAMPLES[dimension])
         return number
     return validate
 
@@ -66,8 +70,9 @@ def _dilution(value: object) -> float:
         raise problem(error.found,
                       "a finite, dimensionless dilution factor such as 1, 0.1 or '1e-2'",
                       "0.5") from None
-    if number <= 0:
-        raise problem(f"{value!r}", "a dilution factor > 0 (1 = as tabulated)", "0.5")
+    if not 0 < number <= MAX_DILUTION:
+        raise problem(f"{value!r}", f"a dilution factor > 0 and <= {MAX_DILUTION:g} "
+                      "(1 = as tabulated)", "0.5")
     return number
 
 
@@ -106,6 +111,8 @@ def _time_point(value: object) -> TimePoint:
         seconds = parse_quantity(text, "time")
     except InputError as error:
         raise problem(error.found, "a time such as " + TIME_POINT_EXAMPLE, "2 h after training") from None
+    if abs(seconds) > HORIZON:
+        raise problem(f"'{value}'", f"a time within {format_time(HORIZON)}", "2 h after training")
     if match is None:
         return TimePoint(seconds, "start")
     if seconds < 0:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..errors import InputError
+from .errors import InputError
+from .limits import MAX_YAML_DEPTH, MAX_YAML_NODES
 
 Path_ = tuple[str | int, ...]
 
@@ -30,7 +31,10 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
     """Parse ``text``; a syntax error or a duplicated key raises :class:`InputError` with its line."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    except RecursionError:
+        raise InputError(found="YAML nested too deeply to read",
+                         expected=f"at most {MAX_YAML_DEPTH} levels of nesting",
+                         file=filename) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         detail = error.problem or error.context
@@ -44,11 +48,26 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
                          file=filename) from None
     lines: dict[Path_, int] = {}
     if root is not None:
-        _record_lines(root, (), lines, filename)
-    return YamlDocument(data, lines)
+        _record_lines(root, (), lines, filename, [0])
+    return YamlDocument(yaml.safe_load(text), lines)
 
 
-def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filename: str) -> None:
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filename: str,
+                  visited: list[int]) -> None:
+    """Record the line of every path; refuse files that nest or expand (through aliases) beyond
+    :data:`~mbsim.limits.MAX_YAML_DEPTH` / :data:`~mbsim.limits.MAX_YAML_NODES` before the data
+    are built."""
+    visited[0] += 1
+    if len(path) > MAX_YAML_DEPTH:
+        found = f"YAML nested more than {MAX_YAML_DEPTH} levels deep"
+    elif visited[0] > MAX_YAML_NODES:
+        found = f"YAML that expands (with its aliases) to more than {MAX_YAML_NODES} values"
+    else:
+        found = ""
+    if found:
+        raise InputError(found=found, expected="a protocol-sized file, repeated parts written "
+                         "out instead of nested aliases", file=filename,
+                         line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -61,10 +80,10 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filenam
                                  field=format_path(path + (key,)))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _record_lines(value_node, path + (key,), lines, filename)
+            _record_lines(value_node, path + (key,), lines, filename, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_lines(item, path + (index,), lines, filename)
+            _record_lines(item, path + (index,), lines, filename, visited)
 
 
 def format_path(path: Path_) -> str:
