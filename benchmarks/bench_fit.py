@@ -15,6 +15,7 @@ draws them uniformly within the bounds (a global search's generations).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, help="vectors per task (default: the fit file's)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
+    os.environ.setdefault("MBSIM_STAND_INS", "analytic=analytic_network:AnalyticNetwork")
     from mbsim.fit.checkpoint import Checkpoint
     from mbsim.fit.estimate import BatchEvaluator, evaluate_batch_task
     from mbsim.fit.executor import Executor
@@ -43,7 +45,7 @@ def main() -> None:
     path = Path(args.fit)
     text = path.read_text()
     if args.stand_in:
-        text = text.replace("network: default", 'network: "analytic_network:AnalyticNetwork"')
+        text = text.replace("network: default", 'network: "stand-in:analytic"')
     problem = FitProblem(parse_fit_text(text, str(path)))
     if args.batch_size:
         problem.settings = problem.settings.model_copy(update={"batch_size": args.batch_size})

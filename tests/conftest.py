@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from mbsim import paths
+
+#: The analytic stand-in network of the fit tests, for this process, its subprocesses and workers.
+os.environ.setdefault("MBSIM_STAND_INS", "analytic=analytic_network:AnalyticNetwork")
 
 
 @pytest.fixture(scope="session")

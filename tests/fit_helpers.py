@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-STAND_IN = "analytic_network:AnalyticNetwork"
+STAND_IN = "stand-in:analytic"
 TESTS_DIR = Path(__file__).resolve().parent
 
 

@@ -4,7 +4,6 @@ completely before any evaluation, and the log posterior of a parameter vector.""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -262,16 +261,11 @@ def _parameter_sets(spec: FitSpec):
 
 
 def build_network(settings):
-    """The network a fit runs on: a stand-in from ``module:factory``, or the spiking network of a
-    connectome (with the readout emulator for test windows unless ``readout: spiking``)."""
-    if ":" in settings.network:
-        module, factory = settings.network.split(":", 1)
-        try:
-            return getattr(importlib.import_module(module), factory)()
-        except (ImportError, AttributeError) as error:
-            raise InputError(found=f"network '{settings.network}' ({error})",
-                             expected="a connectome name or an importable 'module:factory'",
-                             field="model.network") from None
+    """The network a fit runs on: a registered stand-in (``stand-in:NAME``), or the spiking network
+    of a connectome (with the readout emulator for test windows unless ``readout: spiking``)."""
+    from .stand_ins import PREFIX, stand_in
+    if settings.network.startswith(PREFIX):
+        return stand_in(settings.network[len(PREFIX):])
     from ..model import Model
     view = Model(settings.network, metabolism=False).network
     if settings.readout == "emulator":

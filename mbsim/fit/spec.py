@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError
 from ..protocol.loader import _BOUNDS, _data_path
 from ..yaml_source import YamlDocument, format_path, read_yaml
+from .stand_ins import PREFIX as STAND_IN_PREFIX
 
 SCHEMA_VERSION = 1
 LIKELIHOODS = {"retention": ("gaussian", "binomial"), "flux_ratio": ("gaussian",),
@@ -51,7 +52,7 @@ class DataSet(_Strict):
 
 
 class ModelSettings(_Strict):
-    network: str = "default"            # connectome name/folder, or "module:factory" (a stand-in)
+    network: str = "default"            # connectome name/folder, or "stand-in:NAME"
     memory_params: str | None = None
     metabolism_params: str | None = None
     metabolism: bool = True
@@ -114,7 +115,16 @@ class FitSpec:
         to the fit file's folder."""
         from ..paths import shared_data_dir
         if text.startswith("shared:"):
-            return shared_data_dir() / text[len("shared:"):]
+            root = shared_data_dir()
+            if not root.is_dir():
+                raise InputError(found=f"'{text}' but no shared data folder at {root}",
+                                 expected="the shared data folder: set MBSIM_SHARED_DATA to it",
+                                 file=str(self.path))
+            path = (root / text[len("shared:"):]).resolve()
+            if not path.is_relative_to(root.resolve()):
+                raise InputError(found=f"'{text}', outside the shared data folder",
+                                 expected=f"a path inside {root}", file=str(self.path))
+            return path
         path = Path(text)
         return path if path.is_absolute() else self.path.parent / path
 
@@ -146,6 +156,11 @@ def parse_fit_text(text: str, path: str | Path = "<fit>") -> FitSpec:
     except ValidationError as error:
         raise _located(error, document, str(path)) from None
     spec = FitSpec(model, Path(path), text, document)
+    network = model.model.network
+    if ":" in network and not network.startswith(STAND_IN_PREFIX):
+        raise InputError(found=f"network '{network}'", expected="a connectome name or folder, or "
+                         f"'{STAND_IN_PREFIX}NAME' for a registered stand-in (fit files name "
+                         "stand-ins; they do not import code)", **spec.where("model", "network"))
     for index, item in enumerate(model.data):
         allowed = LIKELIHOODS[item.kind]
         if item.likelihood is not None and item.likelihood not in allowed:
