@@ -22,5 +22,12 @@ def cache_dir() -> Path:
 
 
 def shared_data_dir() -> Path:
-    """The real published data beside the project (``MBSIM_SHARED_DATA`` overrides it)."""
-    return Path(os.environ.get("MBSIM_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+    """The real published data: ``MBSIM_SHARED_DATA`` when set, else the first existing of
+    ``../shared/data`` beside the source tree and ``shared/data`` or ``../shared/data`` from the
+    working folder (so an installed copy finds it as a checkout does); the first when none exists."""
+    if os.environ.get("MBSIM_SHARED_DATA"):
+        return Path(os.environ["MBSIM_SHARED_DATA"])
+    here = Path.cwd()
+    candidates = [PROJECT_ROOT.parent / "shared" / "data", here / "shared" / "data",
+                  here.parent / "shared" / "data"]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
