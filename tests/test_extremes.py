@@ -151,3 +151,18 @@ def test_an_intervention_without_kind_names_the_kinds():
     text = changed("feeding:", "interventions:\n  - {from: 1 h, to: 2 h}\nfeeding:")
     message = refused(text, "interventions[0].kind")
     assert "'cold_shock'" in message and "'block'" in message
+
+
+def test_fit_and_experiment_files_have_the_same_limits(tmp_path):
+    from fit_helpers import write_fit
+    from mbsim.efficiency import load_experiment
+    from mbsim.fit import load_fit_file
+    fit = write_fit(tmp_path, "  - {name: memory.tau_labile, bounds: [30 min, 10 h]}",
+                    "  - {kind: retention, file: retention.csv}", model=", flies: 1000000000")
+    with pytest.raises(InputError, match="field 'model.flies'"):
+        load_fit_file(fit)
+    experiment = (PROJECT_ROOT / "data" / "experiments" / "energy_small.yaml").read_text()
+    path = tmp_path / "energy.yaml"
+    path.write_text(experiment.replace("name: energy_small", "name: .."))
+    with pytest.raises(InputError, match="field 'name'"):
+        load_experiment(path)

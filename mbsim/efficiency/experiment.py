@@ -16,6 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationEr
 from ..connectome.default import KC_RANGE
 from ..documents import SourcedDocument, read_document
 from ..errors import InputError
+from ..limits import MAX_NAME_LENGTH, MAX_SEED
 from ..paths import DATA_DIR
 from ..protocol.quantities import Duration, Molarity, Voltage, problem
 from ..yaml_source import format_path, read_yaml
@@ -92,8 +93,8 @@ class Task(Schema):
 
 class Network(Schema):
     kc_counts: list[Annotated[int, Field(ge=KC_RANGE[0], le=KC_RANGE[1])]] = Field(min_length=1)
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
-    connectome_seed: int = Field(0, ge=0)
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] = Field(min_length=1, max_length=1000)
+    connectome_seed: int = Field(0, ge=0, le=MAX_SEED)
     parameters: str | None = Field(None, description="network parameter file (default data/params)")
 
 
@@ -122,7 +123,7 @@ class Energy(Schema):
 
 class Experiment(Schema, SourcedDocument):
     schema_version: Literal[1]
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     task: Task
     network: Network

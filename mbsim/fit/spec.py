@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..limits import MAX_COHORT, MAX_NAME_LENGTH, MAX_SEED
 from ..protocol.loader import _BOUNDS, _data_path
 from ..yaml_source import YamlDocument, format_path, read_yaml
 from .stand_ins import PREFIX as STAND_IN_PREFIX
@@ -57,8 +58,8 @@ class ModelSettings(_Strict):
     metabolism_params: str | None = None
     metabolism: bool = True
     readout: Literal["emulator", "spiking"] = "emulator"
-    flies: int = Field(default=1, ge=1)
-    seed: int = 1
+    flies: int = Field(default=1, ge=1, le=MAX_COHORT)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     rtol: float = Field(default=1e-3, gt=0, lt=1)
     atol: float = Field(default=1e-6, gt=0, lt=1)   # times each variable's typical size
     survival_spread: float = Field(default=0.05, gt=0)   # extra log-sd of death times
@@ -68,21 +69,21 @@ class ModelSettings(_Strict):
 
 class Optimizer(_Strict):
     restarts: int = Field(default=4, ge=1)              # local polishes after the global search
-    max_evaluations: int = Field(default=300, ge=1)
-    population: int | None = Field(default=None, ge=5)  # global search; default max(8, 4 n)
-    seed: int = 0
+    max_evaluations: int = Field(default=300, ge=1, le=10_000_000)
+    population: int | None = Field(default=None, ge=5, le=100_000)  # default max(8, 4 n)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 class Posterior(_Strict):
-    walkers: int = Field(default=16, ge=4)
-    steps: int = Field(default=200, ge=2)
+    walkers: int = Field(default=16, ge=4, le=100_000)
+    steps: int = Field(default=200, ge=2, le=1_000_000)
     burn: int = Field(default=50, ge=0)
     seed: int = 0
 
 
 class FitFile(_Strict):
     schema_version: int
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     parameters: list[FitParameter] = Field(min_length=1)
     data: list[DataSet] = Field(min_length=1)
