@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bad_input import BASE, alias_bomb
 from mbsim.errors import InputError
 from mbsim.parameters import ParameterSet, declarations_of
 from mbsim.paths import PARAMS_DIR, PROJECT_ROOT, PROTOCOLS_DIR
@@ -94,15 +95,6 @@ def test_a_mutated_parameter_file_loads_or_gives_one_located_error(tmp_path, cha
     except InputError as error:
         assert str(target) in str(error), str(error)
     assert time.perf_counter() - started < 2.0
-
-
-def alias_bomb() -> str:
-    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
-    return "\n".join(levels) + "\n"
-
-
-BASE = (PROTOCOLS_DIR / "aversive_1x.yaml").read_text()
 
 
 @pytest.mark.parametrize("text", [
