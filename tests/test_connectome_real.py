@@ -129,6 +129,31 @@ def test_flywire_select_without_sides(flywire):
         select(flywire, "R")
 
 
+def test_flywire_codex_download_layout_loads_as_the_codex_like_subset(flywire, shared_data):
+    """The real v783 download layout (cell types in consolidated_cell_types.csv.gz, gzip, empty
+    columns) gives the same neurons, types and pair weights as the Codex-like subset."""
+    codex = load(shared_data / "connectome" / "flywire_v783_mb_codex")
+    columns = ["id", "cell_class", "cell_type", "subtype", "compartments", "glomerulus", "valence"]
+    ordered = [c.neurons[columns].sort_values("id").reset_index(drop=True) for c in (flywire, codex)]
+    assert ordered[0].equals(ordered[1])
+    assert codex.pair_weights().equals(flywire.pair_weights())
+
+
+def test_flywire_princeton_connections_and_missing_cell_types(shared_data, tmp_path):
+    """connections_princeton.csv.gz is read when connections.csv.gz is absent; without any cell
+    type source the error names both places types may come from."""
+    source = shared_data / "connectome" / "flywire_v783_mb_codex"
+    folder = tmp_path / "codex"
+    folder.mkdir()
+    for name in ("classification.csv.gz", "consolidated_cell_types.csv.gz"):
+        (folder / name).symlink_to(source / name)
+    (folder / "connections_princeton.csv.gz").symlink_to(source / "connections.csv.gz")
+    assert load(folder).pair_weights()["weight"].sum() == 598617
+    (folder / "consolidated_cell_types.csv.gz").unlink()
+    with pytest.raises(InputError, match="classification.csv.gz:1.*consolidated_cell_types"):
+        load(folder)
+
+
 @pytest.mark.parametrize("side, counts, synapses", [
     ("left", {"KC": 101, "PN": 58, "MBON": 29, "DAN": 21}, 25322),
     ("right", {"KC": 100, "PN": 63, "MBON": 29, "DAN": 21}, 26371)])

@@ -1,4 +1,12 @@
-"""Load FlyWire FAFB tables in the Codex download layout (classification and connections)."""
+"""Load FlyWire FAFB tables in the Codex download layout.
+
+The Codex v783 download has ``classification.csv.gz`` (root_id, flow, super_class, class,
+sub_class, hemilineage, side, nerve) without cell types, which come in
+``consolidated_cell_types.csv.gz`` (root_id, primary_type, additional_type(s)), and connections in
+``connections.csv.gz`` or ``connections_princeton.csv.gz`` (pre_root_id, post_root_id, neuropil,
+syn_count, nt_type; one row per neuropil). Exports that put ``cell_type`` into the classification
+table (the older Codex-like layout) load too.
+"""
 
 from __future__ import annotations
 
@@ -14,34 +22,47 @@ from .tables import (build, check_known, check_unique, find_file, make_edges, ma
                      parse_ids, parse_weights, read_table)
 
 CLASSIFICATION_FILE = "classification.csv"
-CONNECTIONS_FILE = "connections.csv"
+CELL_TYPES_FILE = "consolidated_cell_types.csv"
+#: Connection tables in order of preference (Codex offers both; the first found is read).
+CONNECTIONS_FILES = ("connections.csv", "connections_princeton.csv")
 #: FlyWire ``class`` values that name an MB cell class outright.
 CLASS_HINTS = {"Kenyon_Cell": "KC", "ALPN": "PN", "DAN": "DAN", "MBON": "MBON"}
 _SIDES = {"left": "L", "right": "R", "L": "L", "R": "R"}
 
 
 def load_flywire(folder: str | Path) -> Connectome:
-    """Load ``classification.csv[.gz]`` and ``connections.csv[.gz]`` of a Codex download.
+    """Load a Codex download: ``classification.csv[.gz]``, the cell types (in it, or in
+    ``consolidated_cell_types.csv[.gz]``) and ``connections.csv[.gz]`` or
+    ``connections_princeton.csv[.gz]``.
 
     Connections with a ``neuropil`` column keep one edge per neuropil (``roi``); pair totals are
     the sums over neuropils. Side comes from a ``side`` column when the export has one.
     """
     folder = Path(folder)
-    paths = {name: find_file(folder, name) for name in (CLASSIFICATION_FILE, CONNECTIONS_FILE)}
-    for name, path in paths.items():
-        if path is None:
-            raise InputError(found=f"no {name}[.gz] in '{folder}'",
-                             expected="a FlyWire Codex download folder", file=folder)
-    neurons = _read_classification(paths[CLASSIFICATION_FILE])
-    edges = _read_connections(paths[CONNECTIONS_FILE], neurons["id"].to_numpy())
+    classification = find_file(folder, CLASSIFICATION_FILE)
+    connections = next(filter(None, (find_file(folder, name) for name in CONNECTIONS_FILES)), None)
+    if classification is None or connections is None:
+        missing = CLASSIFICATION_FILE if classification is None else " or ".join(CONNECTIONS_FILES)
+        raise InputError(found=f"no {missing}[.gz] in '{folder}'",
+                         expected="a FlyWire Codex download folder", file=folder)
+    neurons = _read_classification(classification, find_file(folder, CELL_TYPES_FILE))
+    edges = _read_connections(connections, neurons["id"].to_numpy())
     return build(folder.name, neurons, edges, f"FlyWire Codex tables {folder}")
 
 
-def _read_classification(path: Path) -> pd.DataFrame:
-    table = read_table(path, ("root_id", "class", "cell_type"))
+def _read_classification(path: Path, cell_types_path: Path | None) -> pd.DataFrame:
+    table = read_table(path, ("root_id", "class"))
     ids = parse_ids(table["root_id"], path, "root_id")
     check_unique(ids, path, "root_id")
-    cell_types = table["cell_type"].str.strip()
+    if "cell_type" in table.columns:
+        cell_types = table["cell_type"].str.strip()
+    elif cell_types_path is not None:
+        cell_types = _primary_types(cell_types_path, ids)
+    else:
+        raise InputError(found="no column 'cell_type' and no consolidated_cell_types.csv[.gz]",
+                         expected="cell types: a 'cell_type' column, or the Codex file "
+                         "consolidated_cell_types.csv.gz (root_id, primary_type) beside it",
+                         file=path, line=1)
     hints = table["class"].str.strip().map(CLASS_HINTS).fillna("")
     typed = type_table_frame(cell_types, None, hints)
     if "sub_class" in table.columns:
@@ -50,6 +71,15 @@ def _read_classification(path: Path) -> pd.DataFrame:
     if "side" in table.columns:
         typed["side"] = table["side"].str.strip().map(_SIDES).fillna("").to_numpy()
     return make_neurons(ids, cell_types, typed)
+
+
+def _primary_types(path: Path, ids: np.ndarray) -> pd.Series:
+    """The ``primary_type`` of each root id (empty where the table has none)."""
+    table = read_table(path, ("root_id", "primary_type"))
+    typed_ids = parse_ids(table["root_id"], path, "root_id")
+    check_unique(typed_ids, path, "root_id")
+    types = pd.Series(table["primary_type"].str.strip().to_numpy(), index=typed_ids)
+    return pd.Series(types.reindex(ids).fillna("").to_numpy())
 
 
 def _read_connections(path: Path, known: np.ndarray) -> pd.DataFrame:
