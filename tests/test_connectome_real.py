@@ -129,6 +129,53 @@ def test_flywire_select_without_sides(flywire):
         select(flywire, "R")
 
 
+HEMIBRAIN_FILES = {"traced-neurons.csv": "neurons.csv",
+                   "traced-roi-connections.csv": "roi-connections.csv",
+                   "traced-total-connections.csv": "total-connections.csv"}
+
+
+def test_neuprint_export_dir_names_and_a_folder_without_totals(hemibrain, shared_data, tmp_path):
+    """neuprint-python's export_dir file names load; without the total table the ROI rows are
+    the edges as they are."""
+    source = shared_data / "connectome" / "hemibrain_v1.2.1_mb"
+    for bulk, exported in HEMIBRAIN_FILES.items():
+        (tmp_path / exported).symlink_to(source / bulk)
+    assert load(tmp_path).pair_weights().equals(hemibrain.pair_weights())
+    (tmp_path / "total-connections.csv").unlink()
+    assert load(tmp_path).pair_weights().equals(hemibrain.pair_weights())
+
+
+def test_neuprint_query_results_in_memory(hemibrain, shared_data):
+    """``load((neurons_df, roi_conn_df))`` as fetch_adjacencies returns them equals the files."""
+    source = shared_data / "connectome" / "hemibrain_v1.2.1_mb"
+    neurons = pd.read_csv(source / "traced-neurons.csv")
+    rois = pd.read_csv(source / "traced-roi-connections.csv")
+    loaded = load((neurons, rois))
+    assert loaded.neurons.equals(hemibrain.neurons)
+    assert loaded.pair_weights().equals(hemibrain.pair_weights())
+    assert loaded.origin == ""          # built in memory: a result says it cannot be reloaded
+    with pytest.raises(InputError, match="a DataFrame; expected.*neurons_df, roi_conn_df"):
+        load(neurons)
+    broken = rois.astype({"weight": float})
+    broken.loc[3, "weight"] = 2.5
+    with pytest.raises(InputError, match=r"roi_conn_df:5, field 'weight'"):
+        load((neurons, broken))
+
+
+def test_roi_filtered_query_is_refused_with_a_hint_and_accepted_on_request(hemibrain, shared_data,
+                                                                         tmp_path):
+    source = shared_data / "connectome" / "hemibrain_v1.2.1_mb"
+    rois = pd.read_csv(source / "traced-roi-connections.csv")
+    kept = rois[rois["roi"] != rois["roi"].iloc[0]]
+    kept.to_csv(tmp_path / "roi-connections.csv", index=False)
+    for bulk in ("traced-neurons.csv", "traced-total-connections.csv"):
+        (tmp_path / HEMIBRAIN_FILES[bulk]).symlink_to(source / bulk)
+    with pytest.raises(InputError, match="partial_rois=True"):
+        load(tmp_path)
+    partial = load_neuprint(tmp_path, partial_rois=True)
+    assert partial.pair_weights()["weight"].sum() == kept["weight"].sum()
+
+
 def test_flywire_codex_download_layout_loads_as_the_codex_like_subset(flywire, shared_data):
     """The real v783 download layout (cell types in consolidated_cell_types.csv.gz, gzip, empty
     columns) gives the same neurons, types and pair weights as the Codex-like subset."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from ..errors import InputError
@@ -10,7 +11,7 @@ from .core import Connectome
 from .default import load_default
 from .flywire import CLASSIFICATION_FILE, load_flywire
 from .larva import load_larva
-from .neuprint import NEURONS_FILE, load_neuprint
+from .neuprint import EXPORT_DIR_FILES, NEURONS_FILE, find_table, from_neuprint, load_neuprint
 from .tables import build, find_file
 
 #: The cell classes that make up the mushroom body circuit.
@@ -20,22 +21,30 @@ HEMISPHERES = ("R", "L", "both")
 
 def detect_format(folder: Path) -> str:
     """'neuprint', 'flywire' or 'larva' from the files a folder holds."""
-    if find_file(folder, NEURONS_FILE):
-        return "neuprint"
-    if find_file(folder, CLASSIFICATION_FILE):
+    if find_file(folder, CLASSIFICATION_FILE):   # before neuPrint: Codex also has neurons.csv.gz
         return "flywire"
+    if find_table(folder, NEURONS_FILE):
+        return "neuprint"
     if (folder / "left_adjacency.csv").is_file() or (folder / "right_adjacency.csv").is_file():
         return "larva"
     raise InputError(found=f"a folder without a known connectome table: '{folder}'",
-                     expected=f"{NEURONS_FILE} (neuPrint), {CLASSIFICATION_FILE} (FlyWire Codex) "
+                     expected=f"{NEURONS_FILE} or {EXPORT_DIR_FILES[NEURONS_FILE]} (neuPrint), "
+                              f"{CLASSIFICATION_FILE} (FlyWire Codex) "
                               "or left_adjacency.csv/right_adjacency.csv (larva)", file=folder)
 
 
 def load(source: str | Path) -> Connectome:
-    """Load ``"default"`` (the embedded hemibrain-derived default) or a data folder of any format.
+    """Load ``"default"`` (the embedded hemibrain-derived default), a data folder of any format, or
+    neuprint-python's ``(neurons_df, roi_conn_df)`` (:func:`~mbsim.connectome.neuprint.from_neuprint`).
 
     A larval folder loads its left side; call :func:`load_larva` for the right.
     """
+    if isinstance(source, tuple) and len(source) == 2:
+        return from_neuprint(*source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(found=f"a {type(source).__name__}",
+                         expected="'default', a data folder, or the (neurons_df, roi_conn_df) "
+                                  "pair that neuprint.fetch_adjacencies returns")
     if str(source) == "default":
         return dataclasses.replace(load_default(), origin="default")
     folder = Path(source)
