@@ -72,3 +72,46 @@ def test_consolidation_shortens_survival_about_20_percent(cohorts):
     print(f"survival shortened by {effect:.1%} (median), {paired:.1%} (paired mean)")
     assert 0.12 < effect < 0.28
     assert 0.12 < paired < 0.28
+
+
+def test_survival_statistics_agree_with_lifelines_and_separate_groups():
+    """The band, the median interval and the log-rank test are lifelines' (checked against its
+    own fitter); groups that differ give a small p-value, identical ones p = 1."""
+    from lifelines import KaplanMeierFitter
+    from mbsim.metabolism import logrank, median_interval, survival_band
+    rng = np.random.default_rng(4)
+    short, long = rng.exponential(1.0, 60), rng.exponential(4.0, 60)   # hazard ratio 4
+    censored = np.zeros(60, bool)
+    censored[:5] = True
+    times, fraction = kaplan_meier(short, censored)
+    fitted = KaplanMeierFitter().fit(short, event_observed=~censored)
+    assert np.allclose(fraction, fitted.survival_function_.loc[times].to_numpy().ravel(), atol=0)
+    lower, upper = survival_band(short, censored)
+    assert np.all(lower <= fraction + 1e-12) and np.all(fraction <= upper + 1e-12)
+    assert lower[0] == upper[0] == 1.0
+    low, high = median_interval(short, censored)
+    assert low <= median_survival(times, fraction) <= high
+    statistic, p = logrank((short, censored), (long, censored))
+    assert p < 0.05 and statistic > 0
+    assert logrank((short, censored), (short, censored))[1] == pytest.approx(1.0)
+
+
+def test_compare_survival_reads_two_result_groups():
+    """Two /survival groups as runs write them (death_time NaN where censored): censored flies
+    enter the test alive at the horizon."""
+    import xarray as xr
+    from mbsim.metabolism import compare_survival, logrank
+    horizon = 5 * 86400.0
+    rng = np.random.default_rng(8)
+
+    def group(scale):
+        death = rng.exponential(scale, 30)
+        censored = death > horizon
+        return xr.Dataset({"death_time": ("fly", np.where(censored, np.nan, death)),
+                           "censored": ("fly", censored)}, attrs={"horizon_s": horizon})
+    first, second = group(86400.0), group(4 * 86400.0)
+    assert first["censored"].values.any() or second["censored"].values.any()
+    statistic, p = compare_survival(first, second)
+    expected = logrank(*[(np.where(g["censored"].values, horizon, g["death_time"].values),
+                          g["censored"].values) for g in (first, second)])
+    assert (statistic, p) == pytest.approx(expected) and p < 0.05

@@ -75,6 +75,10 @@ def survival_lines(survival: xr.Dataset) -> list[str]:
     censored = int(np.sum(survival["censored"].values))
     median_text = (f"{float(median) / 86400:.2f} d" if median is not None and np.isfinite(median)
                    else "not reached")
+    interval = survival.attrs.get("median_survival_ci95_s")
+    if interval is not None and median_text != "not reached":
+        low, high = (float(v) / 86400 for v in np.ravel(interval))
+        median_text += f" (95% CI {low:.2f}-" + (f"{high:.2f} d)" if np.isfinite(high) else "not reached)")
     start_text = f" (starvation from {format_time(float(start))})" if start is not None else ""
     return [f"survival: median {median_text} after starvation starts{start_text}; "
             f"{survival['death_time'].size} flies, {censored} censored"]

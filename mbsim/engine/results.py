@@ -128,18 +128,26 @@ def energy_dataset(outcomes, compartments, alpha: float) -> xr.Dataset:
 
 def survival_dataset(outcomes, starve_from: float, horizon: float) -> xr.Dataset:
     """Kaplan-Meier survival of the cohort, times counted from the start of starvation."""
-    from ..metabolism.survival import kaplan_meier, median_survival
+    from ..metabolism.survival import kaplan_meier, median_interval, median_survival, survival_band
     censored = np.array([o.censored for o in outcomes])
     since = np.array([o.death_time for o in outcomes]) - starve_from
-    times, fraction = kaplan_meier(np.where(censored, horizon, since), censored)
+    observed = np.where(censored, horizon, since)
+    times, fraction = kaplan_meier(observed, censored)
+    lower, upper = survival_band(observed, censored)
+    median_lower, median_upper = median_interval(observed, censored)
     return xr.Dataset(
         {"survival_fraction": ("time", fraction, _attrs("1", "Kaplan-Meier survival")),
+         "survival_lower": ("time", lower, _attrs("1", "lower end of the pointwise 95% band "
+                                                       "(exponential Greenwood)")),
+         "survival_upper": ("time", upper, _attrs("1", "upper end of the pointwise 95% band "
+                                                       "(exponential Greenwood)")),
          "death_time": ("fly", np.where(censored, np.nan, since),
                         _attrs("s", "time of death after the start of starvation")),
          "censored": ("fly", censored, _attrs("1", "alive at the horizon"))},
         coords={"time": ("time", times, _attrs("s", "time after the start of starvation")),
                 "fly": ("fly", np.arange(len(outcomes)))},
         attrs={"median_survival_s": median_survival(times, fraction),
+               "median_survival_ci95_s": [median_lower, median_upper],
                "starve_from_s": starve_from, "horizon_s": horizon,
                "deaths": int((~censored).sum())})
 
