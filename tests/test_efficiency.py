@@ -140,7 +140,7 @@ def test_maintenance_cost_integrates_the_decaying_transient():
     assert ledger.values["maintenance"][0] == pytest.approx(0.5)
 
 
-def test_energy_sweep_cli_writes_result_and_figures(tmp_path, experiment):
+def test_energy_sweep_cli_writes_result_and_figures(tmp_path, experiment, capsys):
     """``mbsim energy-sweep`` writes an mbsim-energy-sweep/1 file with provenance and 3 figures."""
     path = tmp_path / "energy_test.yaml"
     path.write_text(EXPERIMENT)
@@ -156,3 +156,7 @@ def test_energy_sweep_cli_writes_result_and_figures(tmp_path, experiment):
     assert float(savings) > 3.0
     for suffix in ("vs_fraction", "optimal", "savings"):
         assert (tmp_path / f"sweep_{suffix}.png").stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["inspect", str(output)]) == 0                   # inspect reads sweep files too
+    printed = capsys.readouterr().out
+    assert printed.startswith("mbsim-energy-sweep file") and "top_k" in printed

@@ -140,7 +140,7 @@ def test_flux_ratio_prediction_from_the_metabolism(tmp_path):
     assert evaluation.log_posterior == pytest.approx(stats.norm.logpdf(1.3, ratio, 0.1) + prior)
 
 
-def test_a_network_readout_parameter_is_recovered_by_mbsim_fit(tmp_path):
+def test_a_network_readout_parameter_is_recovered_by_mbsim_fit(tmp_path, capsys):
     """``network.choice_temperature`` (applied to the windows' recorded activity, so the compiled
     network and the cached windows serve every value) named in a fit file: ``mbsim fit`` moves it
     from its start to the value that made the data, together with a memory parameter."""
@@ -161,3 +161,8 @@ def test_a_network_readout_parameter_is_recovered_by_mbsim_fit(tmp_path):
     found = dict(zip(estimates["parameter"].values, estimates["estimate"].values))
     assert found["network.choice_temperature"] == pytest.approx(0.15, rel=0.03)
     assert found["memory.tau_labile"] == pytest.approx(2.0 * 3600, rel=0.05)
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "fit.h5")]) == 0       # inspect reads fit files too
+    printed = capsys.readouterr().out
+    assert printed.startswith("mbsim-fit file") and "network.choice_temperature" in printed
+    assert "log posterior" in printed

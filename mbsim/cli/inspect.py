@@ -1,4 +1,5 @@
-"""``mbsim inspect FILE``: a readable summary of a result file (provenance, retention, energy, survival)."""
+"""``mbsim inspect FILE``: a readable summary of a result, fit or energy-sweep file (what made it,
+and its retention, energy and survival, its estimates, or its optimal strategies)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ PROVENANCE_KEYS = ("protocol_file", "protocol_sha256", "connectome_name", "conne
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("inspect", help="summarize a result file",
-                                   description="Print a summary of a result file written by 'mbsim run'.",
+    parser = subparsers.add_parser("inspect", help="summarize a result, fit or energy-sweep file",
+                                   description="Print a summary of a file written by 'mbsim run', "
+                                               "'mbsim fit' or 'mbsim energy-sweep'.",
                                    epilog="examples:\n  mbsim inspect spaced.h5\n"
+                                          "  mbsim inspect fit.h5\n"
                                           "  mbsim inspect spaced.h5 > spaced_summary.txt",
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", help="result file (.h5)")
@@ -98,9 +101,26 @@ def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def other_summary(tree: xr.DataTree, file_size: int) -> str:
+    """The summary of a fit or energy-sweep file: what made it, then its table."""
+    from .energy_sweep import summary_table
+    from .fit import summary as fit_summary
+    kind = str(tree.attrs.get("format", "")).split("/")[0]
+    lines = [f"{kind} file: {tree.attrs.get('title') or tree.attrs.get('name', '')}".rstrip()]
+    lines += [f"  {key}: {tree.attrs[key]}" for key in ("created_by", "mbsim_version", "git_commit",
+                                                       "start_time", "end_time") if key in tree.attrs]
+    lines += [f"  file size: {_size(file_size)}",
+              "  groups: " + ", ".join(f"/{name}" for name in tree.children), ""]
+    lines.append(fit_summary(tree) if kind == "mbsim-fit" else summary_table(tree))
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     from ..io import check_result_file, load
 
-    path = check_result_file(args.file)
-    print(summary(load(path), path.stat().st_size))
+    path = check_result_file(args.file, kind=None)
+    tree = load(path, kind=None)
+    size = path.stat().st_size
+    is_result = str(tree.attrs.get("format", "")).startswith("mbsim-result/")
+    print(summary(tree, size) if is_result else other_summary(tree, size))
     return 0
