@@ -80,7 +80,8 @@ class WindowCache:
     def simulate_columns(self, window: Window, efficacies, record_raster: bool = False) -> list:
         """The window read through each efficacy (None = naive); the ones not yet simulated are
         simulated together, as readout columns of one call (``network.simulate_columns``)."""
-        keys = [_key(window, efficacy) for efficacy in efficacies]
+        base = window.key()
+        keys = [_key(base, efficacy) for efficacy in efficacies]
         missing = {key: efficacy for key, efficacy in zip(keys, efficacies)
                    if key not in self._store}
         self.hits += len(keys) - len(missing)
@@ -93,7 +94,8 @@ class WindowCache:
         return [self._store[key] for key in keys]
 
 
-def _key(window: Window, efficacy: np.ndarray | None) -> str:
+def _key(window_key: str, efficacy: np.ndarray | None) -> str:
+    """Cache key of a window (its content key) read through ``efficacy``."""
     if efficacy is None:
-        return window.key()
-    return window.key() + hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]
+        return window_key
+    return window_key + hashlib.sha256(np.ascontiguousarray(efficacy).tobytes()).hexdigest()[:16]
