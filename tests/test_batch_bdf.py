@@ -179,7 +179,9 @@ def test_analytic_and_finite_difference_jacobians_agree():
     analytic = BatchBDF(1e-6, 1e-10).integrate(fun, 0.0, 1e3, y0, jac=jac)
     numeric = BatchBDF(1e-6, 1e-10).integrate(fun, 0.0, 1e3, y0)
     np.testing.assert_allclose(numeric.y, analytic.y, rtol=1e-4, atol=1e-12)
-    assert numeric.fun_calls >= analytic.fun_calls + 3 * numeric.jac_calls
+    # each finite-difference Jacobian costs 3 calls; the Newton iterations otherwise cost about
+    # the same (their histories differ by rounding)
+    assert numeric.fun_calls - 3 * numeric.jac_calls == pytest.approx(analytic.fun_calls, rel=0.05)
     # a linear system whose third variable does not feed back: skip its perturbation
     rates = np.array([[2.0, 3.0], [1.0, 0.5], [0.0, 0.0]])
     lin_fun, lin_jac, exact = linear_system(rates)
@@ -253,6 +255,51 @@ def test_batch_result_does_not_depend_on_column_order_beyond_rtol():
     np.testing.assert_allclose(events, straight[1], rtol=1e-4)
     np.testing.assert_allclose(state, straight[0], rtol=1e-3, atol=1e-9)
     np.testing.assert_allclose(samples, straight[2], rtol=1e-3, atol=1e-9)
+
+
+@pytest.mark.parametrize("newton", [DenseNewton, lambda: ArrowNewton(12, np.arange(12).reshape(4, 3), np.ones((12, 12)))],
+                         ids=["dense", "arrow"])
+def test_independent_columns_are_bitwise_the_columns_alone(newton):
+    """With independent columns a column's numbers (state, event time, samples, across a restart)
+    are the same bits alone, in its batch and in a permuted batch; and as accurate as common
+    steps."""
+    rates = random_rates(4, 9)
+    batch = two_intervals(*rates, independent=True, newton_matrices=newton())
+    assert 0 < np.isfinite(batch[1]).sum() < 9        # some columns fire, some do not
+    order = np.random.default_rng(5).permutation(9)
+    permuted = two_intervals(*(r[:, order] for r in rates), independent=True,
+                             newton_matrices=newton())
+    for part, shuffled in zip(batch, permuted):
+        np.testing.assert_array_equal(shuffled[..., np.argsort(order)], part)
+    for j in (0, 4, 8):
+        alone = two_intervals(*(r[:, j:j + 1] for r in rates), independent=True,
+                              newton_matrices=newton())
+        for part, single in zip(batch, alone):
+            np.testing.assert_array_equal(single[..., 0], part[..., j])
+    common = two_intervals(*rates, newton_matrices=newton())
+    np.testing.assert_allclose(batch[1], common[1], rtol=1e-4)
+    np.testing.assert_allclose(batch[0], common[0], rtol=1e-3, atol=1e-9)
+
+
+def columnwise(rates):
+    """``linear_system`` with its products written out per column (einsum may sum a lone column
+    in another order than a batch)."""
+    fun, jac, exact = linear_system(rates)
+    A = jac(0.0, None)
+    return (lambda t, Y: sum(A[:, :, j].T * Y[j] for j in range(3))), exact
+
+
+def test_independent_columns_take_fewer_steps_where_they_are_easy():
+    fun, exact = columnwise(RATES)
+    common = BatchBDF(1e-6, 1e-12).integrate(fun, 0.0, 20.0, Y0_LINEAR)
+    independent = BatchBDF(1e-6, 1e-12, independent=True).integrate(fun, 0.0, 20.0, Y0_LINEAR)
+    assert relative_error(independent.y, exact(20.0, Y0_LINEAR)) < 20e-6
+    assert independent.steps <= common.steps
+    single_fun, _ = columnwise(RATES[:, 2:3])
+    alone = BatchBDF(1e-6, 1e-12, independent=True).integrate(single_fun, 0.0, 20.0,
+                                                              Y0_LINEAR[:, 2:3])
+    assert alone.steps < common.steps                 # column 2 alone needs fewer steps
+    np.testing.assert_array_equal(alone.y[:, 0], independent.y[:, 2])
 
 
 def block_arrow(rates, coupling=0.5):

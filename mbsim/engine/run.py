@@ -65,7 +65,7 @@ def run_batch(task) -> list:
     outcomes in order of their seeds."""
     model, schedule, settings, seeds, threads, progress = task
     memory = model.parameters.memory
-    slow = SlowLayer(memory, model.metabolism, columns=len(seeds))
+    slow = SlowLayer(memory, model.metabolism, columns=len(seeds), independent=True)
     survival = schedule.survival is not None and model.metabolism is not None
     events = len(schedule.trials) * (2 if survival else 1) + len(schedule.tests)
     with tqdm(total=events, desc=f"{len(seeds)} flies", unit="window", leave=False,

@@ -17,7 +17,9 @@ batch. Rows (fly-wide scalars, then the metabolism's variables if a metabolism m
 The consolidation program runs at ``P = protein_synthesis * hill(signal)``.
 
 All columns are integrated together by :class:`~mbsim.solvers.BatchBDF` with the analytic
-Jacobian: one common step, each column's error controlled as if it were alone. The metabolism's
+Jacobian. Runs (``independent=True``) give each column (fly) its own steps, so a fly's numbers are
+bit-identical whatever batch it is simulated in; fits share one step over the columns (parameter
+vectors), faster, each column's error controlled as if it were alone. The metabolism's
 cumulative ledger counters, when kept, are quadrature rows: integrated with the state but outside
 the Newton matrices and the error control, so they never change the steps of the dynamic rows.
 """
@@ -58,10 +60,12 @@ class SlowLayer:
     """Integrates the fly-wide slow variables (and an attached metabolism) of k columns.
 
     ``ledger``: also integrate the metabolism's cumulative counters (runs; fits leave them out).
+    ``independent``: every column steps on its own (bit-identical to the column alone).
     """
 
     def __init__(self, params: ParameterSet, metabolism=None, *, columns: int = 1,
-                 tolerances: tuple[float, float] = RUN_TOLERANCES, ledger: bool = True):
+                 tolerances: tuple[float, float] = RUN_TOLERANCES, ledger: bool = True,
+                 independent: bool = False):
         self.params, self.metabolism, self.columns = params, metabolism, columns
         self.names = GLOBALS + (tuple(metabolism.names) if metabolism is not None else ())
         self.ledger = ledger and metabolism is not None
@@ -72,14 +76,17 @@ class SlowLayer:
         self.scales = np.ones(HEAD) if layout is None else np.concatenate(
             [np.ones(HEAD), layout.scales[:self.rows - HEAD]])   # typical size of each row
         rtol, atol = tolerances
-        self.solver = BatchBDF(rtol, atol * self.scales, newton_matrices=self._newton_matrices(),
-                               quadrature=self.rows - self.dynamic)
+        self.solver = BatchBDF(rtol, atol * self.scales, quadrature=self.rows - self.dynamic,
+                               newton_matrices=self._newton_matrices(independent),
+                               independent=independent)
 
-    def _newton_matrices(self):
-        """Each compartment's (pyruvate, ATP, PDH) is one block of an arrow-shaped Jacobian."""
+    def _newton_matrices(self, independent: bool):
+        """Each compartment's (pyruvate, ATP, PDH) is one block of an arrow-shaped Jacobian;
+        independent columns keep every border row and column in the Schur products."""
         if self.metabolism is None:
             return None
-        return ArrowNewton(self.dynamic, self.metabolism.compartment_blocks + HEAD)
+        coupling = np.ones((self.dynamic, self.dynamic)) if independent else None
+        return ArrowNewton(self.dynamic, self.metabolism.compartment_blocks + HEAD, coupling)
 
     def initial_state(self, body: np.ndarray | None) -> np.ndarray:
         """(n, k) state of naive flies whose metabolism starts at ``body`` ((n_metabolism,) or

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..solvers import column_sum
 from .layout import FMOL, MM_L_TO_FMOL, MM_L_TO_NMOL
 
 
@@ -129,7 +130,7 @@ def metabolism_jacobian(model, y: np.ndarray, drive) -> MetabolismJacobian:
     put(LACTATE, P, exchange * vk_vg)
     put(KETONE, SUGAR, keto_dS)
     put(KETONE, LIPID, keto_dL)
-    put(KETONE, KETONE, keto_dKe - kox_dKe.sum(axis=0) * vk_vg)
+    put(KETONE, KETONE, keto_dKe - column_sum(kox_dKe) * vk_vg)
     put(KETONE, A, -kox_datp * vk_vg)
 
     # body rows: glycogen, lipid (ketone bodies are made from it), hemolymph sugar
@@ -146,7 +147,7 @@ def metabolism_jacobian(model, y: np.ndarray, drive) -> MetabolismJacobian:
     vh, to_glycogen, to_lipid = model.vh, p.glycogen_storage_efficiency, model.glucose_to_lipid
     put(SUGAR, SUGAR, (feed_dS - gsyn_dS / to_glycogen - lsyn_dS / to_lipid + gbrk_dS + gng_dS
                        - demand * share_dS / yg
-                       - to_nmol * (model.vg * glia_dS + model.vk * kcg_dS.sum(axis=0))) / vh)
+                       - to_nmol * (model.vg * glia_dS + model.vk * column_sum(kcg_dS))) / vh)
     put(SUGAR, GLYCOGEN, (-gsyn_dG / to_glycogen + gbrk_dG) / vh)
     put(SUGAR, LIPID, (-lsyn_dL / to_lipid + gng_dL) / vh)
     put(SUGAR, LACTATE, -to_nmol * model.vg * glia_dLa / vh)
@@ -175,7 +176,7 @@ def trigger_slopes(model, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     root = np.sqrt(rise * rise + w * w)
     weight = model._columns(model.mp1_mask, y) / np.sum(model.mp1_mask)
     ramp_slope = 0.5 * (1.0 + rise / root) * weight
-    value = np.sum(0.5 * (rise + root) * weight, axis=0)
+    value = column_sum(0.5 * (rise + root) * weight)
     return value, ramp_slope * per_flux * pdh * psat_dpyr, ramp_slope * per_flux * psat
 
 

@@ -14,7 +14,7 @@ from scipy.integrate import solve_ivp
 
 from ..connectome.mbtypes import COMPARTMENTS
 from ..errors import SimulationError
-from ..solvers import ArrowNewton, BatchBDF
+from ..solvers import ArrowNewton, BatchBDF, column_sum
 from .drive import Drive, WindowActivity
 from .jacobian import metabolism_jacobian
 from .layout import (BODY_COUNTERS, BRAIN_COUNTERS, CAUSES, FMOL, MM, MM_L_TO_FMOL, MM_L_TO_NMOL,
@@ -148,10 +148,10 @@ class Metabolism:
         dy[lay.pyruvate] = transfer + 2.0 * kc_glycolysis - pdh_flux
         dy[lay.atp] = 2.0 * kc_glycolysis + coupled * oxidative - basal_use - ltm_use
         dy[lay.pdh] = (pdh_target - pdh) / p.pdh_time_constant
-        dy[lay.glia_lactate] = 2.0 * sugar_glia - transfer.sum(axis=0) * self.vk / self.vg
-        dy[lay.glia_ketone] = ketogenesis - ketone_ox.sum(axis=0) * self.vk / self.vg
+        dy[lay.glia_lactate] = 2.0 * sugar_glia - column_sum(transfer) * self.vk / self.vg
+        dy[lay.glia_ketone] = ketogenesis - column_sum(ketone_ox) * self.vk / self.vg
 
-        brain_glucose = (sugar_glia * self.vg + kc_glycolysis.sum(axis=0) * self.vk) / MM_L_TO_FMOL * MM_L_TO_NMOL
+        brain_glucose = (sugar_glia * self.vg + column_sum(kc_glycolysis) * self.vk) / MM_L_TO_FMOL * MM_L_TO_NMOL
         ketone_made = ketogenesis * self.vg * yk / MM_L_TO_FMOL * MM_L_TO_NMOL      # nmol ATP-eq/s
         dy[lay.glycogen] = glyc_syn - glyc_brk
         dy[lay.lipid] = lip_syn - gng * yg / (ytag * p.gluconeogenesis_efficiency) \
@@ -224,7 +224,7 @@ class Metabolism:
         for cause, cost in costs.items():
             out[lay.cause_block[cause]] += cost * fraction
         i = self._counter
-        out[i["atp_deficit"]] += (wanted - paid).sum(axis=0)
+        out[i["atp_deficit"]] += column_sum(wanted - paid)
         other = [c for c in CELL_CLASSES if c != "KC"]
         extrinsic_spikes = sum(activity.spikes_by_class.get(c, 0.0) * p.spike_cost(c) for c in other) * FMOL
         extrinsic_release = sum(activity.release_events.get(c, 0.0) for c in other) * p.release_cost * FMOL
@@ -264,7 +264,7 @@ class Metabolism:
         rise = self.pyruvate_flux(y) / self._columns(self.fed_flux, y) - 1.0
         w = self.params.trigger_smoothing
         ramp = 0.5 * (rise + np.sqrt(rise * rise + w * w))
-        mean = np.sum(ramp * self._columns(self.mp1_mask, y), axis=0) / np.sum(self.mp1_mask)
+        mean = column_sum(ramp * self._columns(self.mp1_mask, y)) / np.sum(self.mp1_mask)
         return float(mean) if y.ndim == 1 else mean
 
     def reserve_energy(self, y: np.ndarray) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Orders 1-5 of Shampine & Reichelt (1997) as in ``scipy.integrate.BDF``. The differences array D
 has shape (MAX_ORDER + 3, n, k): backward differences of the solution scaled by the step size,
-for n variables in k columns.
+for n variables in k columns. Every column may have its own order and step size; each operation
+computes a column the same way whatever the other columns hold and however many there are
+(sums over the differences are explicit, in a fixed order, never a BLAS reduction).
 """
 
 from __future__ import annotations
@@ -16,34 +18,60 @@ ALPHA = (1 - KAPPA) * GAMMA
 ERROR_CONST = KAPPA * GAMMA + 1 / np.arange(1, MAX_ORDER + 2)
 
 
-def step_change_matrix(order: int, factor: float) -> np.ndarray:
-    """Matrix that changes the differences array (scipy's ``compute_R``)."""
-    i = np.arange(1, order + 1)[:, None]
-    j = np.arange(1, order + 1)
-    m = np.zeros((order + 1, order + 1))
-    m[1:, 1:] = (i - 1 - factor * j) / i
-    m[0] = 1
-    return np.cumprod(m, axis=0)
+def step_change_matrices(order: int, factor: np.ndarray) -> np.ndarray:
+    """(c, order+1, order+1) matrices that change the differences of c columns of one order to a
+    step size times ``factor`` (c,) (scipy's ``compute_R(order, factor) @ compute_R(order, 1)``)."""
+    i = np.arange(1, order + 1)[:, None, None]
+    j = np.arange(1, order + 1)[None, :, None]
+
+    def compute_r(f):
+        m = np.zeros((order + 1, order + 1, len(factor)))
+        m[1:, 1:] = (i - 1 - f * j) / i
+        m[0] = 1
+        return np.ascontiguousarray(np.moveaxis(np.cumprod(m, axis=0), -1, 0))
+    return np.matmul(compute_r(factor[None, None, :]), compute_r(np.ones(len(factor))))
 
 
-def rescale_differences(D: np.ndarray, order: int, factor: float) -> None:
-    """Rescale the differences array D (order+3, n, k) in place to a step size times ``factor``."""
-    ru = step_change_matrix(order, factor) @ step_change_matrix(order, 1.0)
-    D[:order + 1] = np.tensordot(ru.T, D[:order + 1], axes=1)
+def rescale_differences(D: np.ndarray, order: np.ndarray, factor: np.ndarray,
+                        columns: np.ndarray) -> None:
+    """Rescale in place the differences of the chosen columns (bool (k,)) to their step size
+    times ``factor`` (k,), each at its own ``order`` (k,): one stacked matrix product per order
+    (each column's product is its own small matrix product, whatever the other columns)."""
+    for o in np.unique(order[columns]):
+        chosen = np.flatnonzero(columns & (order == o))
+        ru_t = np.ascontiguousarray(step_change_matrices(int(o), factor[chosen]).transpose(0, 2, 1))
+        old = np.ascontiguousarray(D[:o + 1][:, :, chosen].transpose(2, 0, 1))   # (c, o+1, n)
+        D[:o + 1, :, chosen] = np.matmul(ru_t, old).transpose(1, 2, 0)
 
 
-def interpolate_last_step(D: np.ndarray, order: int, t_new: float, h: float, times) -> np.ndarray:
-    """BDF interpolating polynomial of the last step (scipy's ``BdfDenseOutput``).
+def predict(D: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted state sum_{i<=order} D[i] and the NDF's psi, each (n, k)."""
+    y = D[0].copy()
+    psi = np.zeros_like(y)
+    uniform = order.min() == order.max()    # then the same sums without masks
+    for i in range(1, int(order.max()) + 1):
+        on = True if uniform else order >= i
+        np.add(y, D[i], out=y, where=on)
+        np.add(psi, GAMMA[i] * D[i], out=psi, where=on)
+    return y, psi / ALPHA[order]
+
+
+def interpolate_last_step(D: np.ndarray, order: np.ndarray, t_new: np.ndarray, h: np.ndarray,
+                          times) -> np.ndarray:
+    """BDF interpolating polynomial of each column's last step (scipy's ``BdfDenseOutput``);
+    ``order``, ``t_new``, ``h``: (k,) and D the differences after that step.
 
     ``times`` of shape (m,) gives (m, n, k); of shape (1, k) (one time per column) gives (n, k).
     """
     times = np.asarray(times, dtype=float)
-    steps = np.arange(order).reshape((order,) + (1,) * times.ndim)
-    x = (times[None] - (t_new - h * steps)) / (h * (1 + steps))
-    p = np.cumprod(x, axis=0)
-    if times.ndim == 1:
-        return D[0] + np.einsum("ink,im->mnk", D[1:order + 1], p)
-    return D[0] + np.sum(D[1:order + 1] * p, axis=0)
+    per_column = times.ndim == 2
+    t = times if per_column else times[:, None]                    # (m, k) or (1, k)
+    out = np.broadcast_to(D[0], (len(t),) + D[0].shape).copy()
+    p = np.ones_like(t, dtype=float)
+    for i in range(int(order.max())):
+        p = p * (t - (t_new - h * i)) / (h * (1 + i))
+        out += np.where(order > i, D[i + 1][None] * p[:, None, :], 0.0)
+    return out[0] if per_column else out
 
 
 def column_norms(x: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Factorisation and solution of a batch of Newton matrices I - c J, one per column.
 
 Used by :class:`~mbsim.solvers.batch_bdf.BatchBDF`. A Newton-matrix class has
-``factor(c, J (k, n, n)) -> factors`` of the matrices I - c J and
-``solve(factors, rhs (n, k)) -> (n, k)``.
+``factor(c (k,), J (k, n, n)) -> factors`` of the matrices I - c J,
+``solve(factors, rhs (n, k)) -> (n, k)`` and ``store(factors, new, columns) -> factors``, which
+puts the factors of some columns (bool (k,)) into those of all columns (None: not yet made).
+Every column is factorised and solved the same way whatever the other columns hold.
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ class DenseNewton:
     lu_factor/lu_solve (measured before the reuse).
     """
 
-    def factor(self, c: float, J: np.ndarray):
-        return np.linalg.inv(np.eye(J.shape[-1]) - c * J)
+    columnwise = True
+
+    def factor(self, c: np.ndarray, J: np.ndarray):
+        return np.linalg.inv(np.eye(J.shape[-1]) - c[:, None, None] * J)
 
     def solve(self, inverse: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """Solve the k systems for the right-hand sides rhs (n, k)."""
         return np.matmul(inverse, rhs.T[:, :, None])[:, :, 0].T
+
+    @staticmethod
+    def store(inverse, new: np.ndarray, columns: np.ndarray):
+        if inverse is None:
+            inverse = np.zeros((len(columns),) + new.shape[1:])
+        inverse[columns] = new
+        return inverse
 
 
 def block_inverse(a: np.ndarray) -> np.ndarray:
@@ -59,26 +70,41 @@ class ArrowNewton:
     elementwise operations over contiguous (m, k) arrays; border-level products are batched
     matrix products on contiguous operands. Either way every column is computed the same way
     whatever the number of columns k.
+
+    ``coupling``: (n, n) pattern, nonzero where derivative i may depend on variable j. Border rows
+    that read no block variable and border variables that no block row reads add nothing to the
+    Schur complement and are left out of its products. Without a pattern they are found in each
+    Jacobian's values (zero in every column), so the columns of one batch share that choice: fine
+    for common steps, not for independent columns (``columnwise`` is False); with a pattern (use
+    all ones for every border row and column) a column's arithmetic never depends on its batch
+    mates.
     """
 
-    def __init__(self, n: int, blocks):
+    def __init__(self, n: int, blocks, coupling=None):
         self.blocks = np.asarray(blocks, dtype=int)
         self.border = np.setdiff1d(np.arange(n), self.blocks.ravel())
+        self.columnwise = coupling is not None
+        if self.columnwise:
+            pattern = np.asarray(coupling) != 0
+            self.rows = np.flatnonzero(pattern[self.border][:, self.blocks].any(axis=(1, 2)))
+            self.columns = np.flatnonzero(pattern[self.blocks][..., self.border].any(axis=(0, 1)))
         self._pieces: tuple = (None, None)
 
     def pieces(self, J: np.ndarray) -> tuple:
         """Pieces of a Jacobian (k, n, n): border-border (k, nb, nb); the border rows that
         read block variables, by block columns (r, s, m, k); block rows by the border columns
         they read (s, m, q, k); the diagonal blocks (s, s, m, k); the indices r and q within the
-        border. Border rows and columns without such entries (zero in every column) add
-        nothing to the Schur complement and are left out of its products."""
+        border."""
         if self._pieces[0] is not J:
             B, b = self.blocks, self.border
             border_rows = J[:, b]
             JbB = border_rows[:, :, B]                                      # (k, nb, m, s)
             JBb = J[:, B][..., b]                                           # (k, m, s, nb)
-            r = np.flatnonzero(np.any(JbB != 0, axis=(0, 2, 3)))
-            q = np.flatnonzero(np.any(JBb != 0, axis=(0, 1, 2)))
+            if self.columnwise:
+                r, q = self.rows, self.columns
+            else:
+                r = np.flatnonzero(np.any(JbB != 0, axis=(0, 2, 3)))
+                q = np.flatnonzero(np.any(JBb != 0, axis=(0, 1, 2)))
             self._pieces = (J, (border_rows[:, :, b],
                                 np.ascontiguousarray(JbB[:, r].transpose(1, 3, 2, 0)),
                                 np.ascontiguousarray(JBb[..., q].transpose(2, 1, 3, 0)),
@@ -86,16 +112,27 @@ class ArrowNewton:
                                                      .transpose(2, 3, 1, 0)), r, q))
         return self._pieces[1]
 
-    def factor(self, c: float, J: np.ndarray):
+    def factor(self, c: np.ndarray, J: np.ndarray):
         Jbb, JbB, JBb, JBB, r, q = self.pieces(J)
         s, m, _, k = JBb.shape
         inner = block_inverse(np.eye(s)[:, :, None, None] - c * JBB)       # (s, s, m, k)
         coupling = sum((-c * JbB[:, i, None]) * inner[i] for i in range(s))  # (r, s, m, k)
         flat_coupling = np.ascontiguousarray(coupling.reshape(len(r), s * m, k).transpose(2, 0, 1))
         flat_MBb = np.ascontiguousarray((-c * JBb).reshape(s * m, len(q), k).transpose(2, 0, 1))
-        schur = np.eye(len(self.border)) - c * Jbb
+        schur = np.eye(len(self.border)) - c[:, None, None] * Jbb
         schur[:, r[:, None], q] -= flat_coupling @ flat_MBb
         return np.linalg.inv(schur), inner, flat_coupling, flat_MBb, r, q
+
+    @staticmethod
+    def store(factors, new: tuple, columns: np.ndarray):
+        if factors is None:
+            k = len(columns)
+            factors = tuple(np.zeros((k,) + a.shape[1:]) for a in new[:1]) + (
+                np.zeros(new[1].shape[:-1] + (k,)),) + tuple(
+                np.zeros((k,) + a.shape[1:]) for a in new[2:4]) + new[4:]
+        factors[0][columns], factors[2][columns], factors[3][columns] = new[0], new[2], new[3]
+        factors[1][..., columns] = new[1]
+        return factors
 
     def solve(self, factors, rhs: np.ndarray) -> np.ndarray:
         """Solve the k systems for the right-hand sides rhs (n, k)."""
