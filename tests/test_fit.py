@@ -135,6 +135,8 @@ def test_arviz_reads_the_fit_file_for_loo_waic_and_its_diagnostics(recovery, tmp
         np.testing.assert_allclose(stored[key].values, [float(computed[n]) for n in names],
                                    rtol=1e-12, atol=0, err_msg=key)
     assert stored.attrs["max_rhat"] == pytest.approx(float(stored["rhat"].max()), rel=1e-15)
+    from mbsim.cli.fit import summary
+    assert f"max R-hat {stored.attrs['max_rhat']:.3f}, min bulk ESS " in summary(tree)
 
 
 def test_fit_to_shared_retention_improves_and_the_figure_shows_it(shared_data, tmp_path):
