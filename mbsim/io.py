@@ -19,13 +19,13 @@ import numpy as np
 import xarray as xr
 
 from .errors import InputError
+from .result_versions import FORMAT, upgrade
 
-#: Value of the root attribute ``format`` of a run result; the number is the layout version.
-FORMAT = "mbsim-result/1"
 FORMAT_PREFIX = "mbsim-result/"
-SUPPORTED_FORMAT_VERSIONS = (1,)
-#: Every kind of file mbsim writes, with the layout versions this mbsim reads.
-KINDS = {"mbsim-result": (1,), "mbsim-energy-sweep": (1,), "mbsim-fit": (1,)}
+SUPPORTED_FORMAT_VERSIONS = (1, 2)
+#: Every kind of file mbsim writes, with the layout versions this mbsim reads (run results of
+#: version 1 are converted on load: :mod:`mbsim.result_versions`).
+KINDS = {"mbsim-result": SUPPORTED_FORMAT_VERSIONS, "mbsim-energy-sweep": (1,), "mbsim-fit": (1,)}
 
 #: Arrays with at least this many elements are chunked and compressed.
 COMPRESS_MIN_ELEMENTS = 4096
@@ -256,7 +256,8 @@ def check_result_file(path: str | os.PathLike, kind: str = "mbsim-result") -> Pa
 
 
 def load(path: str | os.PathLike, kind: str | None = "mbsim-result") -> xr.DataTree:
-    """Read a file written by :func:`save` into memory; the file is closed on return.
+    """Read a file written by :func:`save` into memory; the file is closed on return. A run
+    result of an older layout version comes back in the current layout.
 
     Raises :class:`InputError` (naming the file and what was expected) for a missing file, a file
     that is not HDF5, or an HDF5 file that is not an mbsim file of ``kind`` (None: any kind).
@@ -264,7 +265,7 @@ def load(path: str | os.PathLike, kind: str | None = "mbsim-result") -> xr.DataT
     file = check_result_file(path, kind)
     try:
         with xr.open_datatree(file, engine="h5netcdf") as tree:
-            return tree.load()
+            return upgrade(tree.load())
     except _READ_ERRORS as error:
         raise InputError(found=f"a damaged or truncated result file ({type(error).__name__}: {error})",
                          expected=f"a complete result file (format '{FORMAT}')", file=file) from None

@@ -1,7 +1,9 @@
 """Synthetic run results that follow the result layout exactly (every group), for tests of io and plots.
 
 ``make_result()`` returns a small but realistic ``xarray.DataTree``; ``make_result(size="large")``
-a result of about 100 MB of metabolism time courses, for tests that need a slow write.
+a result of about 100 MB of metabolism time courses, for tests that need a slow write;
+``make_result(version=1)`` one in the layout of version 1 (one /metabolism variable per compartment,
+``kc_pyruvate_a'1``), as older mbsim wrote them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 
 import numpy as np
 import xarray as xr
+
+from mbsim.result_versions import gather_compartments
 
 COMPARTMENTS = ("g1", "g2", "g3", "g4", "g5", "b'1", "b'2", "a'1", "a'2", "a'3",
                 "a1", "a2", "a3", "b1", "b2")
@@ -37,13 +41,13 @@ def _attrs(units: str, long_name: str, **extra) -> dict:
     return {"units": units, "long_name": long_name, **extra}
 
 
-def _root_attrs(seed: int, n_kc: int) -> dict:
+def _root_attrs(seed: int, n_kc: int, version: int) -> dict:
     parameters = {"network": {"kc_tau_m": "10 ms", "kc_v_rest": "-60 mV", "n_kc": n_kc,
                               "note": "quote ' and \" and unicode \u03b1\u2032 survive"},
                   "memory": {"labile_tau": "1 h", "arm_tau": "1 d", "ltm_tau": "30 d"},
                   "metabolism": {"atp_per_spike": "2.4e-13 mol", "glycogen_0": "40 ug"}}
     return {
-        "format": "mbsim-result/1",
+        "format": f"mbsim-result/{version}",
         "mbsim_version": "0.1.0", "git_commit": "ff9247e0123456789abcdef0123456789abcdef0",
         "created_by": "mbsim run protocols/spaced_5x.yaml -o result.h5",
         "protocol_name": "spaced training, 5 cycles", "protocol_file": "protocols/spaced_5x.yaml",
@@ -177,19 +181,22 @@ def _survival(rng, n_flies: int, median_s: float) -> xr.Dataset:
 
 
 def make_result(*, seed: int = 0, size: str = "small", omit: tuple[str, ...] = (),
-                median_survival_s: float = 2.5 * 86400.0) -> xr.DataTree:
+                median_survival_s: float = 2.5 * 86400.0, version: int = 2) -> xr.DataTree:
     """A synthetic result with every group of the layout; ``omit`` names groups to leave out
     (top-level names such as "survival", or "spiking/raster")."""
     sizes = {"small": (24, 200, 400), "large": (200, 4000, 400)}
     n_flies, n_times, n_kc = sizes[size]
     rng = np.random.default_rng(seed)
     retention, choices = _retention(rng, n_flies)
+    metabolism = _metabolism(rng, n_flies, n_times)
+    if version >= 2:
+        metabolism = gather_compartments(metabolism, COMPARTMENTS)
     groups = {"retention": xr.DataTree(retention), "choices": xr.DataTree(choices),
               "weights": xr.DataTree(_weights(rng)), "spiking": _spiking(rng, n_kc),
-              "metabolism": xr.DataTree(_metabolism(rng, n_flies, n_times)),
+              "metabolism": xr.DataTree(metabolism),
               "energy": xr.DataTree(_energy(rng)),
               "survival": xr.DataTree(_survival(rng, n_flies, median_survival_s))}
     children = {name: node for name, node in groups.items() if name not in omit}
     if "spiking/raster" in omit and "spiking" in children:
         children["spiking"] = xr.DataTree(children["spiking"].to_dataset())
-    return xr.DataTree(xr.Dataset(attrs=_root_attrs(seed, n_kc)), children=children)
+    return xr.DataTree(xr.Dataset(attrs=_root_attrs(seed, n_kc, version)), children=children)

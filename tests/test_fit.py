@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from fit_helpers import write_fit, write_retention
 from mbsim.cli import main
@@ -21,21 +22,24 @@ TIMES = ("3 min", "30 min", "1 h", "2 h", "3 h", "6 h", "24 h", "2 d")
 
 
 def test_gaussian_and_binomial_match_scipy():
-    """The likelihoods are the textbook densities."""
+    """The likelihoods are the textbook densities, one term per row."""
     assert likelihood.gaussian([0.5, 0.2], [0.4, 0.3], [0.1, 0.05]) == pytest.approx(
-        stats.norm.logpdf(0.5, 0.4, 0.1) + stats.norm.logpdf(0.2, 0.3, 0.05))
-    assert likelihood.binomial([0.5], [0.2], [40]) == pytest.approx(stats.binom.logpmf(30, 40, 0.6))
+        [stats.norm.logpdf(0.5, 0.4, 0.1), stats.norm.logpdf(0.2, 0.3, 0.05)], rel=1e-12)
+    assert likelihood.binomial([0.5, -0.5], [0.2, 0.0], [40, 20]) == pytest.approx(
+        [stats.binom.logpmf(30, 40, 0.6), stats.binom.logpmf(5, 20, 0.5)], rel=1e-12)
 
 
 def test_censored_curve_equals_flies_with_interval_deaths():
     """A curve of 10 flies is the product of interval probabilities and the survivors' tail."""
     mu, sigma = math.log(20 * 3600), 0.3
     times = np.array([10, 20, 30]) * 3600.0
-    value = likelihood.censored_curve(times, [0.8, 0.5, 0.2], 10, mu, sigma)
+    terms = likelihood.censored_curve(times, [0.8, 0.5, 0.2], 10, mu, sigma)
     cdf = stats.lognorm.cdf(np.concatenate([[0], times]), sigma, scale=math.exp(mu))
-    expected = (2 * math.log(cdf[1] - cdf[0]) + 3 * math.log(cdf[2] - cdf[1])
-                + 3 * math.log(cdf[3] - cdf[2]) + 2 * math.log(1 - cdf[3]))
-    assert value == pytest.approx(expected, rel=1e-9)
+    expected = [2 * math.log(cdf[1] - cdf[0]), 3 * math.log(cdf[2] - cdf[1]),
+                3 * math.log(cdf[3] - cdf[2]) + 2 * math.log(1 - cdf[3])]
+    assert terms == pytest.approx(expected, rel=1e-9)
+    shuffled = likelihood.censored_curve(times[[2, 0, 1]], [0.2, 0.8, 0.5], 10, mu, sigma)
+    assert shuffled == pytest.approx(np.array(expected)[[2, 0, 1]], rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,52 @@ def test_result_file_has_arviz_groups_and_provenance(recovery, tmp_path):
     assert (tmp_path / "fit.png").stat().st_size > 10_000
 
 
+def test_log_likelihood_terms_per_draw_add_up_to_the_log_posterior(recovery):
+    """Each draw's pointwise terms are the Gaussian densities of the data at that draw's
+    predictions, and with the log prior they give the sampler's log posterior."""
+    _, tree, _ = recovery
+    pointwise = tree["log_likelihood"].to_dataset()["retention_1"]
+    assert pointwise.dims == ("chain", "draw", "retention_1_observation") and pointwise.shape == (6, 8, 10)
+    rows = tree["predictions"].to_dataset()
+    predicted = tree["posterior_predictive"].to_dataset()["observed"].values
+    expected = stats.norm.logpdf(rows["observed"].values, predicted, rows["sem"].values)
+    np.testing.assert_allclose(pointwise.values, expected, rtol=1e-12)
+    space = FitProblem(load_fit_file(tree.attrs["fit_file"])).space
+    posterior = tree["posterior"].to_dataset()
+    lp = tree["sample_stats"].to_dataset()["lp"].values
+    for c, d in [(0, 0), (3, 5), (5, 7)]:
+        theta = np.array([float(posterior[name][c, d]) for name in space.names])
+        assert pointwise.values[c, d].sum() + space.log_prior(theta) == pytest.approx(lp[c, d], rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto")   # 48 draws
+def test_arviz_reads_the_fit_file_for_loo_waic_and_its_diagnostics(recovery, tmp_path):
+    """az.loo and az.waic run on the saved file (one pointwise value per data row), and the stored
+    R-hat, ESS and MCSE equal what ArviZ computes on the stored draws."""
+    import arviz as az
+    _, tree, _ = recovery
+    data = az.from_netcdf(save_fit(tree, tmp_path / "fit.h5"))
+    loo = az.loo(data, pointwise=True)
+    waic = az.waic(data, pointwise=True)
+    assert loo.n_data_points == waic.n_data_points == 10
+    assert np.all(np.isfinite(loo.loo_i))
+    terms = data.log_likelihood["retention_1"].values.reshape(48, 10)     # (sample, observation)
+    lppd = float(np.sum(special.logsumexp(terms, axis=0) - math.log(48)))
+    p_waic = float(np.sum(terms.var(axis=0)))          # ArviZ: variance with ddof 0
+    assert waic.elpd_waic == pytest.approx(lppd - p_waic, rel=1e-9) and waic.p_waic == pytest.approx(p_waic, rel=1e-9)
+    stored = data.sample_stats
+    names = stored["parameter"].values
+    for key, computed in {"rhat": az.rhat(data), "ess_bulk": az.ess(data, method="bulk"),
+                          "ess_tail": az.ess(data, method="tail"),
+                          "mcse_mean": az.mcse(data, method="mean"),
+                          "mcse_sd": az.mcse(data, method="sd")}.items():
+        np.testing.assert_allclose(stored[key].values, [float(computed[n]) for n in names],
+                                   rtol=1e-12, atol=0, err_msg=key)
+    assert stored.attrs["max_rhat"] == pytest.approx(float(stored["rhat"].max()), rel=1e-15)
+    from mbsim.cli.fit import summary
+    assert f"max R-hat {stored.attrs['max_rhat']:.3f}, min bulk ESS " in summary(tree)
+
+
 def test_fit_to_shared_retention_improves_and_the_figure_shows_it(shared_data, tmp_path):
     """Fitting memory kinetics to ../shared/data/lab/retention.csv lowers the squared error of the
     default parameters, and the figure's fitted lines are the closer ones."""
@@ -119,6 +169,31 @@ def lines_for(ax, protocol):
     color = next(c.lines[0].get_color() for c in ax.containers if c.get_label() == f"{protocol} data")
     return {line.get_label(): np.asarray(line.get_ydata()) for line in ax.lines
             if line.get_color() == color and line.get_label() in ("fit", "before fit")}
+
+
+def test_survival_terms_are_per_row_in_table_order(tmp_path):
+    """A survival curve of two interleaved protocols gives each row its interval term (the last
+    time of a protocol also its survivors' tail), at the row's place; per-fly rows likewise."""
+    (tmp_path / "curve.csv").write_text(
+        "protocol,time,fraction,n,approximate,source\n"
+        "survival_spaced_5x,2 d,0.4,20,false,x\nsurvival_massed_5x,1 d,0.9,10,false,x\n"
+        "survival_spaced_5x,1 d,0.8,20,false,x\nsurvival_massed_5x,2 d,0.3,10,false,x\n")
+    (tmp_path / "flies.csv").write_text("protocol,death_time,censored,approximate,source\n"
+                                        "survival_massed_5x,30 h,false,false,x\n"
+                                        "survival_spaced_5x,3 d,true,false,x\n")
+    path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
+                     "  - {kind: survival, file: curve.csv}\n  - {kind: survival, file: flies.csv}",
+                     metabolism=True)
+    problem = FitProblem(load_fit_file(path))
+    death = {"survival_spaced_5x": (math.log(40 * 3600), 0.3), "survival_massed_5x": (math.log(30 * 3600), 0.4)}
+    predicted = {name: SimpleNamespace(death_log_mean=mu, death_log_sd=sd) for name, (mu, sd) in death.items()}
+    _, terms = problem.score(predicted)
+    day = 86400.0
+    spaced = likelihood.censored_curve([2 * day, day], [0.4, 0.8], 20, *death["survival_spaced_5x"])
+    massed = likelihood.censored_curve([day, 2 * day], [0.9, 0.3], 10, *death["survival_massed_5x"])
+    flies = [stats.lognorm.logpdf(30 * 3600, 0.4, scale=30 * 3600),
+             stats.lognorm.logsf(3 * day, 0.3, scale=40 * 3600)]
+    np.testing.assert_allclose(terms, [spaced[0], massed[0], spaced[1], massed[1], *flies], rtol=1e-10)
 
 
 def test_flux_ratio_prediction_from_the_metabolism(tmp_path):

@@ -18,6 +18,7 @@ from xarray.testing import assert_identical
 import mbsim
 from mbsim import io
 from mbsim.errors import InputError
+from mbsim.variable_names import is_valid
 from result_factory import COMPARTMENTS, make_result
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -45,7 +46,7 @@ def test_round_trip_keeps_dtypes_strings_and_long_attrs(result, saved):
     assert loaded["choices/choice"].dtype == np.int8
     assert loaded["spiking/raster/kc_index"].dtype == np.int32
     assert list(loaded["energy/compartment"].values) == list(COMPARTMENTS)
-    assert "a'1" in loaded["metabolism"].to_dataset().data_vars["kc_pyruvate_a'1"].attrs["long_name"]
+    assert "a'1" in loaded["metabolism"].to_dataset()["compartment"].values
     assert loaded.attrs["protocol_text"] == result.attrs["protocol_text"]
     assert len(loaded.attrs["protocol_text"]) > 5000
     assert json.loads(loaded.attrs["parameters"])["network"]["note"].endswith("\u03b1\u2032 survive")
@@ -103,6 +104,38 @@ def test_xarray_open_datatree_and_open_dataset_group(result, saved):
     with xr.open_dataset(saved, engine="h5netcdf", group="retention") as retention:
         np.testing.assert_allclose(retention["pi"].values, result["retention/pi"].values)
         assert retention["retention_time"].attrs["units"] == "s"
+
+
+def test_metabolism_has_a_compartment_dimension_and_portable_names(saved):
+    """/metabolism read with xarray alone: per-compartment variables over (fly, time, compartment)
+    with the display names as coordinate values; names valid in R, MATLAB and CF."""
+    with xr.open_dataset(saved, engine="h5netcdf", group="metabolism") as metabolism:
+        assert metabolism["kc_pyruvate"].dims == ("fly", "time", "compartment")
+        assert list(metabolism["compartment"].values) == list(COMPARTMENTS)
+        assert metabolism["kc_pyruvate"].attrs == {"units": "M", "long_name": "KC pyruvate"}
+        assert metabolism["glycogen"].dims == ("fly", "time")
+        assert all(is_valid(str(name)) for name in metabolism.variables)
+        assert not any("'" in str(name) for name in metabolism.variables)
+
+
+def test_version_1_file_loads_in_the_current_layout(tmp_path):
+    """A result written in layout version 1 (one variable per compartment) loads as version 2:
+    the same numbers along a compartment dimension, the old format named in converted_from."""
+    old = make_result(seed=8, version=1)
+    assert "kc_pyruvate_a'1" in old["metabolism"].data_vars
+    loaded = io.load(io.save(old, tmp_path / "old.h5"))
+    assert loaded.attrs["format"] == io.FORMAT == "mbsim-result/2"
+    assert loaded.attrs["converted_from"] == "mbsim-result/1"
+    metabolism = loaded["metabolism"].to_dataset()
+    for compartment in COMPARTMENTS:
+        for name in ("kc_pyruvate", "mito_flux"):
+            np.testing.assert_array_equal(metabolism[name].sel(compartment=compartment).values,
+                                          old[f"metabolism/{name}_{compartment}"].values)
+    assert metabolism["mito_flux"].attrs == {"units": "mol s-1", "long_name": "mitochondrial ATP production"}
+    xr.testing.assert_identical(metabolism, make_result(seed=8)["metabolism"].to_dataset())
+    for group in ("retention", "energy", "survival"):
+        xr.testing.assert_identical(loaded[group].to_dataset(), old[group].to_dataset())
+    assert mbsim.Result.load(tmp_path / "old.h5")["metabolism"]["kc_pyruvate"].sizes["compartment"] == 15
 
 
 def test_load_missing_file(tmp_path):

@@ -111,3 +111,19 @@ def test_compartment_map_covers_all_compartments(result):
     assert {"γ1", "γ5", "β′1", "α′3", "α1", "β2"} <= labels
     colorbar_label = ax.figure.axes[-1].get_ylabel()
     assert colorbar_label == "ATP consumed over the run [pmol]"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_compartment_time_courses_draw_each_compartment(version, tmp_path):
+    """The flux panel has one line per compartment, the fly mean of /metabolism/mito_flux; a
+    version-1 file (one variable per compartment) loads into the same picture."""
+    from mbsim import io
+    from mbsim.plot.energy import plot_atp_flux
+    from result_factory import COMPARTMENTS
+    tree = io.load(io.save(make_result(seed=6, version=version), tmp_path / "result.h5"))
+    ax = plot_atp_flux(tree)
+    flux = tree["metabolism"].to_dataset()["mito_flux"].mean("fly")
+    assert len(ax.lines) == len(COMPARTMENTS)
+    for line, compartment in zip(ax.lines, COMPARTMENTS):
+        np.testing.assert_allclose(line.get_ydata(), flux.sel(compartment=compartment).values, rtol=1e-12)
+    assert ax.get_ylabel() == "KC mitochondrial pyruvate flux [mol s-1]"

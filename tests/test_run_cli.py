@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -48,6 +50,24 @@ def test_result_opens_with_h5py_and_xarray(run_files):
     assert tree.attrs["seed"] == 3
     tree.close()
     retention.close()
+
+
+def test_metabolism_group_has_a_compartment_dimension(run_files):
+    """/metabolism of a run: KC state and ATP counters over (fly, time, compartment), the
+    compartments those of /energy, whose ATP by cause is the counters' mean at the end [fmol -> mol]."""
+    _, first, _ = run_files
+    with xr.open_dataset(first, group="metabolism", engine="h5netcdf") as metabolism, \
+            xr.open_dataset(first, group="energy", engine="h5netcdf") as energy:
+        assert list(metabolism["compartment"].values) == list(energy["compartment"].values)
+        for name in ("kc_atp", "kc_pyruvate", "pdh_activation", "mito_flux", "atp_spikes"):
+            assert metabolism[name].dims == ("fly", "time", "compartment"), name
+        assert metabolism["kc_atp"].attrs == {"units": "mmol/L", "long_name": "KC ATP"}
+        assert metabolism["glycogen"].dims == metabolism["ltm_trigger"].dims == ("fly", "time")
+        assert not [n for n in metabolism.variables if not re.fullmatch(r"[A-Za-z]\w*", str(n))]
+        for cause in ("spikes", "synapses", "basal"):
+            counted = 1e-15 * metabolism[f"atp_{cause}"].isel(time=-1).mean("fly")
+            np.testing.assert_allclose(counted.values, energy["atp"].sel(cause=cause).values,
+                                       rtol=1e-6)
 
 
 def test_rerun_reproduces_the_numbers_exactly(run_files):

@@ -64,4 +64,9 @@ def summary(tree) -> str:
     lines.append(f"log posterior {est.attrs['log_posterior']:.3f} "
                  f"(start {est.attrs['log_posterior_start']:.3f}); "
                  f"{tree.attrs['evaluations']} evaluations in {tree.attrs['elapsed_s']:.1f} s")
+    if "sample_stats" in tree.children and "ess_bulk" in tree["sample_stats"]:
+        stats = tree["sample_stats"].to_dataset()
+        lines.append(f"posterior: {stats.attrs['walkers']} chains x {stats.sizes['draw']} draws; "
+                     f"max R-hat {stats.attrs['max_rhat']:.3f}, "
+                     f"min bulk ESS {float(stats['ess_bulk'].min()):.0f} (ArviZ)")
     return "\n".join(lines)

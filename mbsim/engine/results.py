@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..result_versions import gather_compartments
 from .fly import TEST_PHASES
 from .memory import PHASES
 from .slow import GLOBALS
@@ -84,12 +85,15 @@ def raster_dataset(outcome) -> xr.Dataset | None:
 
 
 def metabolism_dataset(outcomes, names, units, metabolism=None, memory_params=None) -> xr.Dataset:
-    """Slow-layer state per fly over time, plus derived fluxes (KC pyruvate flux, LTM trigger)."""
+    """Slow-layer state per fly over time, plus derived fluxes (KC pyruvate flux, LTM trigger);
+    per-compartment quantities have a ``compartment`` dimension."""
     times = outcomes[0].sample_times
     samples = np.stack([o.samples for o in outcomes])          # (fly, time, state)
+    long_names = dict(zip(metabolism.names, metabolism.long_names)) if metabolism is not None else {}
     data = {}
     for i, name in enumerate(names):
-        data[name] = (("fly", "time"), samples[:, :, i], _attrs(units[i], name.replace("_", " ")))
+        data[name] = (("fly", "time"), samples[:, :, i],
+                      _attrs(units[i], long_names.get(name, name.replace("_", " "))))
     if memory_params is not None:
         from .memory import consolidation_level
         data["ltm_program"] = (("fly", "time"), consolidation_level(samples[:, :, 1], memory_params),
@@ -103,8 +107,9 @@ def metabolism_dataset(outcomes, names, units, metabolism=None, memory_params=No
         data["ltm_trigger"] = (("fly", "time"),
                                np.stack([metabolism.ltm_trigger(fly[:, head:].T) for fly in samples]),
                                _attrs("1", "relative rise of KC pyruvate flux over the fed baseline"))
-    return xr.Dataset(data, coords={"time": ("time", times, _attrs("s", "time after the start of training")),
+    flat = xr.Dataset(data, coords={"time": ("time", times, _attrs("s", "time after the start of training")),
                                     "fly": ("fly", np.arange(len(outcomes)))})
+    return gather_compartments(flat, metabolism.compartments) if metabolism is not None else flat
 
 
 def energy_dataset(outcomes, compartments, alpha: float) -> xr.Dataset:

@@ -18,6 +18,7 @@ from .. import __version__
 from ..errors import InputError
 from ..limits import MAX_COHORT, MAX_SEED
 from ..paths import PROJECT_ROOT
+from ..result_versions import FORMAT
 from . import results
 from .fly import Fly
 from .slow import SlowLayer
@@ -149,7 +150,7 @@ def provenance(protocol, settings, model, seed, cohort, started, command) -> dic
     description = model.description()
     parameters = description["parameters"]
     return {
-        "format": "mbsim-result/1", "title": f"mbsim run of {protocol.name}",
+        "format": FORMAT, "title": f"mbsim run of {protocol.name}",
         "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
         "protocol_name": protocol.name, "protocol_file": protocol.source_file,
         "protocol_text": protocol.source_text, "protocol_sha256": protocol.sha256,

@@ -1,4 +1,5 @@
-"""Checkpoints of a fit: every finished evaluation (coordinates -> log posterior, predictions),
+"""Checkpoints of a fit: every finished evaluation (coordinates -> log posterior, predictions,
+pointwise log likelihood),
 kept in shard files beside the output and written atomically, so ``--resume`` replays the
 deterministic optimizer and sampler and takes finished evaluations from disk instead of recomputing.
 """
@@ -35,15 +36,16 @@ class Checkpoint:
         for path in sorted(self.folder.glob("*.npz")):
             try:
                 with np.load(path) as data:
-                    rows = list(zip(data["x"], data["log_posterior"], data["predictions"]))
+                    rows = list(zip(data["x"], data["log_posterior"], data["predictions"],
+                                    data["log_likelihood"]))
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
                 raise InputError(found=f"a damaged checkpoint file ({type(error).__name__}: "
                                  f"{error})", expected="checkpoint shards written by mbsim fit; "
                                  "delete the file (its evaluations are recomputed) or run "
                                  "without --resume", file=path) from None
-            for x, logp, pred in rows:
+            for x, logp, pred, pointwise in rows:
                 key = key_of(x)
-                self.memo.setdefault(key, Evaluation(float(logp), pred))
+                self.memo.setdefault(key, Evaluation(float(logp), pred, pointwise))
                 if path.stem == self.shard and key not in self.order:
                     self.order.append(key)  # keep this writer's earlier evaluations on disk
         return self
@@ -68,5 +70,6 @@ class Checkpoint:
         target = self.folder / f"{self.shard}.npz"
         temporary = self.folder / f".{self.shard}.{os.getpid()}.tmp.npz"
         np.savez(temporary, x=x, log_posterior=[e.log_posterior for e in evaluations],
-                 predictions=np.array([e.predictions for e in evaluations]))
+                 predictions=np.array([e.predictions for e in evaluations]),
+                 log_likelihood=np.array([e.log_likelihood for e in evaluations]))
         os.replace(temporary, target)

@@ -1,5 +1,6 @@
-"""Fit results as HDF5 (an xarray DataTree that ArviZ reads): posterior, sample_stats, observed_data,
-posterior_predictive with dims (chain, draw, ...), plus estimates, trace, predictions and provenance.
+"""Fit results as HDF5 (an xarray DataTree that ArviZ reads): posterior, sample_stats, log_likelihood,
+observed_data, posterior_predictive with dims (chain, draw, ...), plus estimates, trace, predictions
+and provenance. Convergence diagnostics (R-hat, ESS, MCSE) are ArviZ's, computed on the stored draws.
 
 Written atomically with :func:`mbsim.io.save`; the root attribute ``format`` is ``mbsim-fit/1`` so
 readers (``mbsim plot``) tell fits from run results.
@@ -14,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .. import io
+from ..variable_names import variable_name
 
 FORMAT = "mbsim-fit/1"
 
@@ -72,7 +74,56 @@ def predictions_dataset(observations, at_estimate, at_start) -> xr.Dataset:
         coords={"observation": ("observation", np.arange(len(o.observed)))})
 
 
-def posterior_groups(space, sampled: dict, predictions: np.ndarray, observations) -> dict:
+#: ArviZ's diagnostics stored in /sample_stats: name -> (function, method, long name).
+DIAGNOSTICS = {
+    "rhat": ("rhat", "rank", "rank-normalised split R-hat (Vehtari et al. 2021)"),
+    "ess_bulk": ("ess", "bulk", "bulk effective sample size"),
+    "ess_tail": ("ess", "tail", "tail effective sample size (5% and 95% quantiles)"),
+    "mcse_mean": ("mcse", "mean", "Monte Carlo standard error of the posterior mean (SI)"),
+    "mcse_sd": ("mcse", "sd", "Monte Carlo standard error of the posterior sd (SI)"),
+}
+
+
+def diagnostics_dataset(posterior: xr.Dataset, names) -> xr.Dataset:
+    """ArviZ's R-hat, ESS and MCSE of each parameter's draws (walkers are chains)."""
+    import arviz as az
+    data = {}
+    for key, (function, method, long_name) in DIAGNOSTICS.items():
+        values = getattr(az, function)(posterior, method=method)
+        data[key] = ("parameter", np.array([float(values[name]) for name in names]),
+                     _attrs("1", long_name))
+    return xr.Dataset(data, coords={"parameter": ("parameter", list(names))})
+
+
+def log_likelihood_dataset(pointwise: np.ndarray, observations, coords: dict) -> xr.Dataset:
+    """One variable per data set: the log-likelihood term of each of its rows per chain and draw,
+    over a dim ``<name>_observation`` whose coordinate is the row's index in /predictions."""
+    labels = list(dict.fromkeys(observations.dataset))
+    names = _unique_names(labels)
+    data, kinds = {}, np.asarray(observations.kind)
+    for label, name in zip(labels, names):
+        rows = np.flatnonzero(np.asarray(observations.dataset) == label)
+        dim = f"{name}_observation"
+        data[name] = xr.Variable(("chain", "draw", dim), pointwise[:, :, rows],
+                                 {"long_name": f"log-likelihood terms of {label}",
+                                  "kind": str(kinds[rows[0]]), "dataset": label})
+        coords = {**coords, dim: (dim, rows)}
+    return xr.Dataset(data, coords=coords)
+
+
+def _unique_names(labels) -> list[str]:
+    """Valid variable names for data-set labels, numbered where two would coincide."""
+    names: list[str] = []
+    for label in labels:
+        base = name = variable_name(label)
+        number = 2
+        while name in names:
+            name, number = f"{base}_{number}", number + 1
+        names.append(name)
+    return names
+
+
+def posterior_groups(space, sampled: dict, observations) -> dict:
     """ArviZ groups from the sampler (walkers are chains; draws after burn-in)."""
     burn = sampled["burn"]
     chain = sampled["chain"][:, burn:]
@@ -80,23 +131,26 @@ def posterior_groups(space, sampled: dict, predictions: np.ndarray, observations
     coords = {"chain": ("chain", np.arange(chain.shape[0])), "draw": ("draw", np.arange(chain.shape[1]))}
     posterior = xr.Dataset({name: (("chain", "draw"), values[:, :, i])
                             for i, name in enumerate(space.names)}, coords=coords)
+    diagnostics = diagnostics_dataset(posterior, space.names)
+    rhat = diagnostics["rhat"].values
     stats = xr.Dataset(
         {"lp": (("chain", "draw"), sampled["log_posterior"][:, burn:]),
          "acceptance_rate": ("chain", sampled["acceptance"]),
          "autocorrelation_time": ("parameter", sampled["autocorrelation_time"]),
-         "rhat": ("parameter", sampled["rhat"])},
+         **diagnostics.data_vars},
         coords={**coords, "parameter": ("parameter", space.names)},
         attrs={"walkers": chain.shape[0], "steps": sampled["chain"].shape[1], "burn": burn,
                "mean_acceptance": float(np.mean(sampled["acceptance"])),
-               "max_rhat": float(np.nanmax(sampled["rhat"])) if np.isfinite(sampled["rhat"]).any()
-               else float("nan")})
+               "max_rhat": float(np.nanmax(rhat)) if np.isfinite(rhat).any() else float("nan")})
     observed = xr.Dataset({"observed": ("observation", np.asarray(observations.observed, float))},
                           coords={"observation": ("observation", np.arange(len(observations.observed)))})
+    predictions = sampled["predictions"]
     predictive = xr.Dataset({"observed": (("chain", "draw", "observation"), predictions)},
                             coords={**coords, "observation": ("observation",
                                                               np.arange(predictions.shape[-1]))})
-    return {"posterior": posterior, "sample_stats": stats, "observed_data": observed,
-            "posterior_predictive": predictive}
+    return {"posterior": posterior, "sample_stats": stats,
+            "log_likelihood": log_likelihood_dataset(sampled["log_likelihood"], observations, coords),
+            "observed_data": observed, "posterior_predictive": predictive}
 
 
 def save_fit(tree: xr.DataTree, path: str | os.PathLike) -> Path:

@@ -41,8 +41,12 @@ class Observations:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """Log posterior at a parameter vector, the prediction of every observation and each
+    observation's log-likelihood term (NaN where the model could not be run)."""
+
     log_posterior: float
     predictions: np.ndarray
+    log_likelihood: np.ndarray
 
 
 class FitProblem:
@@ -181,18 +185,19 @@ class FitProblem:
         """:meth:`evaluate` for several coordinate vectors, walked through the protocols together."""
         thetas = [self.space.from_x(np.asarray(x, float)) for x in xs]
         priors = [self.space.log_prior(theta) for theta in thetas]
-        failed = Evaluation(-math.inf, np.full(len(self.observations.observed), np.nan))
-        out = [failed] * len(xs)
+        missing = np.full(len(self.observations.observed), np.nan)
+        out = [Evaluation(-math.inf, missing, missing)] * len(xs)
         inside = [i for i, prior in enumerate(priors) if math.isfinite(prior)]
         for i, scored in zip(inside, self._scores([thetas[i] for i in inside])):
             if scored is not None:
-                predictions, loglik = scored
+                predictions, pointwise = scored
+                loglik = float(np.sum(pointwise))
                 total = priors[i] + loglik if math.isfinite(loglik) else -math.inf
-                out[i] = Evaluation(total, predictions)
+                out[i] = Evaluation(total, predictions, pointwise)
         return out
 
     def _scores(self, thetas, tolerances=None) -> list:
-        """(predictions, log likelihood) per theta, None where the model cannot be run. A batch
+        """(predictions, pointwise log likelihood) per theta, None where the model cannot be run. A batch
         that fails is halved until the failing vectors are alone; a single vector is retried at run
         tolerances (the fit's loose ones can overshoot a bound) before it counts as failed."""
         if not thetas:
@@ -210,42 +215,46 @@ class FitProblem:
             logging.getLogger(__name__).info("evaluation failed at %s: %s", thetas[0], error)
             return [None]
 
-    def score(self, predicted: dict) -> tuple[np.ndarray, float]:
-        """Predictions of every data row and their log likelihood, from protocol predictions."""
-        out, total = [], 0.0
+    def score(self, predicted: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions of every data row and each row's log-likelihood term (observation order),
+        from protocol predictions."""
+        out, terms = [], []
         for item, table in zip(self.spec.file.data, self.tables):
             rows = table.rows
             if table.kind == "retention":
                 values = np.array([predicted[p].pi[t] for p, t in zip(rows["protocol"], rows["time"])])
                 if (item.likelihood or "gaussian") == "binomial":
-                    total += likelihood.binomial(rows["pi"], values, rows["n"])
+                    pointwise = likelihood.binomial(rows["pi"], values, rows["n"])
                 else:
-                    total += likelihood.gaussian(rows["pi"], values, rows["sem"])
+                    pointwise = likelihood.gaussian(rows["pi"], values, rows["sem"])
             elif table.kind == "flux_ratio":
                 values = np.array([predicted[c].flux[t] / predicted[r].flux[t] for c, r, t in
                                    zip(rows["condition"], rows["reference"], rows["time"])])
-                total += likelihood.gaussian(rows["ratio"], values, rows["sem"])
+                pointwise = likelihood.gaussian(rows["ratio"], values, rows["sem"])
             else:
-                values, loglik = _survival(table, predicted)
-                total += loglik
+                values, pointwise = _survival(table, predicted)
             out.append(values)
-        return np.concatenate(out), total
+            terms.append(np.asarray(pointwise, float))
+        return np.concatenate(out), np.concatenate(terms)
 
 
-def _survival(table, predicted) -> tuple[np.ndarray, float]:
-    rows, values, total = table.rows, [], 0.0
+def _survival(table, predicted) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted surviving fractions and log-likelihood terms of a survival table's rows."""
+    rows, values = table.rows, []
+    terms = np.zeros(len(rows))
     column = "time" if table.kind == "survival_curve" else "death_time"
     for name, group in rows.groupby("protocol", sort=False):
         mu, sigma = predicted[name].death_log_mean, predicted[name].death_log_sd
         if table.kind == "survival_curve":
-            total += likelihood.censored_curve(group["time"], group["fraction"],
-                                               int(group["n"].max()), mu, sigma)
+            terms[group.index] = likelihood.censored_curve(group["time"], group["fraction"],
+                                                           int(group["n"].max()), mu, sigma)
         else:
-            total += likelihood.censored_flies(group["death_time"], group["censored"], mu, sigma)
+            terms[group.index] = likelihood.censored_flies(group["death_time"], group["censored"],
+                                                           mu, sigma)
     for name, time in zip(rows["protocol"], rows[column]):
         p = predicted[name]
         values.append(float(likelihood.survival_fraction(time, p.death_log_mean, p.death_log_sd)))
-    return np.array(values), total
+    return np.array(values), terms
 
 
 def _parameter_sets(spec: FitSpec):

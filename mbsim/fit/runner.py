@@ -72,8 +72,7 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
                                                         at_estimate.predictions,
                                                         at_start.predictions)}
     if sampled is not None:
-        predictive = _posterior_predictive(evaluator.checkpoint, sampled)
-        groups.update(output.posterior_groups(space, sampled, predictive, problem.observations))
+        groups.update(output.posterior_groups(space, sampled, problem.observations))
         kept = np.apply_along_axis(space.from_x, 2, sampled["chain"][:, sampled["burn"]:])
         draws = kept.reshape(-1, kept.shape[-1])
         estimates = groups["estimates"]
@@ -99,11 +98,6 @@ def _uncertainty(problem, evaluator, x_best) -> tuple[np.ndarray, bool]:
         return np.full(len(x_best), np.nan), False
     cov = covariance(hessian_from(list(values), step))
     return np.sqrt(np.diag(cov)), bool(np.all(np.isfinite(cov)))
-
-
-def _posterior_predictive(checkpoint, sampled) -> np.ndarray:
-    chain = sampled["chain"][:, sampled["burn"]:]
-    return np.array([[checkpoint.get(x).predictions for x in walker] for walker in chain])
 
 
 def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler, messages) -> dict:

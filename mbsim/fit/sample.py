@@ -1,7 +1,8 @@
 """Posterior sampling with emcee's affine-invariant ensemble; each step's proposals are evaluated as
-one batch (:class:`~mbsim.fit.estimate.BatchEvaluator`: on Dask when asked, checkpointed), and
-convergence is judged by acceptance fraction, integrated autocorrelation time and split R-hat
-across walkers."""
+one batch (:class:`~mbsim.fit.estimate.BatchEvaluator`: on Dask when asked, checkpointed). The
+chain's predictions and pointwise log likelihoods come from the evaluations; convergence is judged
+by acceptance fraction, emcee's integrated autocorrelation time and ArviZ's diagnostics of the
+draws (:func:`mbsim.fit.output.diagnostics_dataset`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def initial_walkers(problem, x_center, sd_x, walkers: int, rng) -> np.ndarray:
 
 
 def run_sampler(problem, evaluator, x_center, sd_x, settings) -> dict:
-    """Run emcee; returns chain (walker, step, param) in x coordinates, log posterior and diagnostics."""
+    """Run emcee; returns chain (walker, step, param) in x coordinates, log posterior, acceptance,
+    autocorrelation time, and the predictions and pointwise log likelihood of every kept draw
+    (walker, draw, observation)."""
     import emcee
     rng = np.random.default_rng(settings.seed)
     start = initial_walkers(problem, x_center, sd_x, settings.walkers, rng)
@@ -39,11 +42,13 @@ def run_sampler(problem, evaluator, x_center, sd_x, settings) -> dict:
     sampler.run_mcmc(start, settings.steps, progress=False)
     chain = np.swapaxes(sampler.get_chain(), 0, 1)          # (walker, step, param)
     log_posterior = sampler.get_log_prob().T                 # (walker, step)
-    kept = chain[:, settings.burn:]
+    kept = [[evaluator.checkpoint.get(x) for x in walker] for walker in chain[:, settings.burn:]]
     return {"chain": chain, "log_posterior": log_posterior, "burn": settings.burn,
             "acceptance": sampler.acceptance_fraction,
             "autocorrelation_time": _autocorrelation_time(sampler, settings.burn),
-            "rhat": split_rhat(kept), "evaluations": evaluator.evaluations - before}
+            "predictions": np.array([[e.predictions for e in walker] for walker in kept]),
+            "log_likelihood": np.array([[e.log_likelihood for e in walker] for walker in kept]),
+            "evaluations": evaluator.evaluations - before}
 
 
 def _autocorrelation_time(sampler, burn: int) -> np.ndarray:
@@ -54,19 +59,4 @@ def _autocorrelation_time(sampler, burn: int) -> np.ndarray:
 
 def _unused(x):  # emcee needs a function; BatchPool evaluates through the fit problem instead
     raise RuntimeError("evaluated through BatchPool")
-
-
-def split_rhat(chains: np.ndarray) -> np.ndarray:
-    """Split R-hat (Gelman et al. 2013) per parameter of chains (chain, draw, param)."""
-    n_chain, n_draw, n_param = chains.shape
-    half = n_draw // 2
-    if half < 2:
-        return np.full(n_param, np.nan)
-    split = np.concatenate([chains[:, :half], chains[:, half:2 * half]], axis=0)
-    means = split.mean(axis=1)
-    within = split.var(axis=1, ddof=1).mean(axis=0)
-    between = half * means.var(axis=0, ddof=1)
-    variance = (half - 1) / half * within + between / half
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(variance / within)
 

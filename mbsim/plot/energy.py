@@ -66,17 +66,19 @@ def plot_energy_by_cause(tree: xr.DataTree, ax=None):
     return ax
 
 
-def _compartment_traces(metabolism: xr.Dataset, prefix: str) -> dict[str, xr.DataArray]:
-    return {name[len(prefix):]: metabolism[name] for name in metabolism.data_vars if str(name).startswith(prefix)}
+def _compartment_traces(metabolism: xr.Dataset, name: str) -> dict[str, xr.DataArray]:
+    if name not in metabolism or "compartment" not in metabolism[name].dims:
+        return {}
+    return {str(c): metabolism[name].sel(compartment=c) for c in metabolism["compartment"].values}
 
 
-def plot_compartment_timecourse(tree: xr.DataTree, prefix: str, title: str, ax=None):
-    """Mean over flies of the /metabolism variables named PREFIX<compartment>, one line per compartment."""
+def plot_compartment_timecourse(tree: xr.DataTree, name: str, title: str, ax=None):
+    """Mean over flies of the /metabolism variable NAME, one line per compartment."""
     ax = axes_or_new(ax)
     metabolism = group(tree, "metabolism")
-    traces = _compartment_traces(metabolism, prefix) if metabolism is not None else {}
+    traces = _compartment_traces(metabolism, name) if metabolism is not None else {}
     if not traces:
-        return note_missing(ax, title, f"/metabolism/{prefix}<compartment>")
+        return note_missing(ax, title, f"/metabolism/{name}")
     seen_in_lobe: dict[str, int] = {}
     for compartment, trace in traces.items():
         lobe = lobe_of(compartment)
@@ -95,10 +97,10 @@ def plot_compartment_timecourse(tree: xr.DataTree, prefix: str, title: str, ax=N
 
 
 def plot_atp_flux(tree: xr.DataTree, ax=None):
-    """Mitochondrial pyruvate (PDH) flux in KCs per compartment over time (mito_flux_<compartment>)."""
-    return plot_compartment_timecourse(tree, "mito_flux_", "KC mitochondrial pyruvate flux", ax)
+    """Mitochondrial pyruvate (PDH) flux in KCs per compartment over time (/metabolism/mito_flux)."""
+    return plot_compartment_timecourse(tree, "mito_flux", "KC mitochondrial pyruvate flux", ax)
 
 
 def plot_pyruvate(tree: xr.DataTree, ax=None):
-    """KC pyruvate per compartment over time (variables kc_pyruvate_<compartment>)."""
-    return plot_compartment_timecourse(tree, "kc_pyruvate_", "KC pyruvate", ax)
+    """KC pyruvate per compartment over time (/metabolism/kc_pyruvate)."""
+    return plot_compartment_timecourse(tree, "kc_pyruvate", "KC pyruvate", ax)
