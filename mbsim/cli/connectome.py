@@ -40,7 +40,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def describe(connectome: Connectome) -> str:
-    """A plain-text summary: counts per class and type, synapses per class pair, gaps."""
+    """A plain-text summary: counts per class and type (DANs also per family: PAM, PPL1, PPL2),
+    synapses per class pair, gaps."""
     from ..connectome import CELL_CLASSES
 
     neurons = connectome.neurons
@@ -52,9 +53,13 @@ def describe(connectome: Connectome) -> str:
         if members.empty:
             continue
         lines.append(f"  {cell_class:<6} {len(members)}")
-        key = members["subtype"] if cell_class == "KC" else members["cell_type"]
-        for name, count in key.replace("", "(untyped)").value_counts().sort_index().items():
-            lines.append(f"      {name:<24} {count}")
+        if cell_class == "DAN":
+            for family, rows in members.groupby(members["subtype"].replace("", "(no family)")):
+                lines.append(f"    {family:<26} {len(rows)}")
+                lines += _type_counts(rows["cell_type"], indent=8)
+        else:
+            lines += _type_counts(members["subtype"] if cell_class == "KC"
+                                  else members["cell_type"], indent=6)
     lines += ["", "pairs and synapses per class pair (pre -> post):"]
     if connectome.edges.empty:
         lines.append("  (this data set has no connection table)")
@@ -64,3 +69,9 @@ def describe(connectome: Connectome) -> str:
     missing = ", ".join(connectome.missing_edge_classes) or "none"
     lines += ["", f"missing edge classes (absent from the data, not invented): {missing}"]
     return "\n".join(lines)
+
+
+def _type_counts(names, indent: int) -> list[str]:
+    """One line per name with its count, sorted by name; empty names are "(untyped)"."""
+    counts = names.replace("", "(untyped)").value_counts().sort_index()
+    return [f"{' ' * indent}{name:<{30 - indent}} {count}" for name, count in counts.items()]
