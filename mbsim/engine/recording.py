@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from ..errors import InputError
 from ..limits import MAX_COHORT
-from ..network.model import SPIKING_CLASSES
+from ..stimulus import SPIKING_CLASSES
 from .windows import TEST_DURATION, test_label, trial_label
 
 #: Mean rates [Hz] the size estimate assumes per class: above the default network's rates in

@@ -16,16 +16,13 @@ import pandas as pd
 
 from ..connectome.core import Connectome
 from ..errors import InputError
-from ..stimulus import Window
+from ..stimulus import SPIKING_CLASSES, Window
 from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
 from .parameters import NetworkParameters, load_parameters
 from .plasticity import coincidence_integrals
 from .structure import build_structure
-
-#: Cell classes whose spike trains a window can keep (the APL is graded and does not spike).
-SPIKING_CLASSES = ("PN", "KC", "MBON", "DAN")
 
 
 @dataclass(frozen=True, eq=False)
