@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +28,24 @@ def register(subparsers) -> None:
     info.add_argument("--select", metavar="R|L|both", default=None,
                       help="keep only the mushroom body neurons of one hemisphere or both")
     info.set_defaults(handler=run_info)
+    sparseness = actions.add_parser(
+        "sparseness", help="KC sparseness and odor overlap over an odor panel (calibration check)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  mbsim connectome sparseness default\n"
+               "  mbsim connectome sparseness ../shared/data/connectome/hemibrain_v1.2.1_mb "
+               "--odors hallem_carlson\n"
+               "  mbsim connectome sparseness default --panel 'benzaldehyde,ethyl acetate'")
+    sparseness.add_argument("source", metavar="PATH|default",
+                            help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
+    sparseness.add_argument("--select", metavar="R|L|both", default=None,
+                            help="keep only the mushroom body neurons of one hemisphere or both")
+    sparseness.add_argument("--odors", default="synthetic",
+                            help="'synthetic', 'hallem_carlson' or a Hallem-Carlson responses.csv")
+    sparseness.add_argument("--panel", metavar="ODORS",
+                            help="comma-separated odors of the library (default: all of them)")
+    sparseness.add_argument("--params", help="network parameter file (default data/params/network.yaml)")
+    sparseness.add_argument("--per-odor", action="store_true", help="list each odor's KC fraction")
+    sparseness.set_defaults(handler=run_sparseness)
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -36,6 +55,25 @@ def run_info(args: argparse.Namespace) -> int:
     if args.select:
         connectome = select(connectome, args.select)
     print(describe(connectome))
+    return 0
+
+
+def run_sparseness(args: argparse.Namespace) -> int:
+    from ..connectome import load, select
+    from ..model import Model
+    from ..network.calibration import describe_panel, odor_panel
+    from ..parameters import Parameters
+
+    connectome = load(args.source)
+    if args.select:
+        connectome = select(connectome, args.select)
+    parameters = Parameters.from_files(args.params, None, None, with_metabolism=False)
+    network = Model(connectome, args.odors, parameters).network.network
+    panel = None if args.panel is None else [n.strip() for n in args.panel.split(",") if n.strip()]
+    if not args.quiet and not network.is_compiled:
+        print("compiling the network (once per structure and parameter set) ...", file=sys.stderr,
+              flush=True)
+    print(describe_panel(odor_panel(network, panel), per_odor=args.per_odor))
     return 0
 
 
