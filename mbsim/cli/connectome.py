@@ -23,10 +23,7 @@ def register(subparsers) -> None:
                               epilog="examples:\n  mbsim connectome info default\n"
                                      "  mbsim connectome info ../shared/data/connectome/"
                                      "hemibrain_v1.2.1_mb")
-    info.add_argument("source", metavar="PATH|default",
-                      help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
-    info.add_argument("--select", metavar="R|L|both", default=None,
-                      help="keep only the mushroom body neurons of one hemisphere or both")
+    add_source_arguments(info)
     info.set_defaults(handler=run_info)
     sparseness = actions.add_parser(
         "sparseness", help="KC sparseness and odor overlap over an odor panel (calibration check)",
@@ -35,10 +32,7 @@ def register(subparsers) -> None:
                "  mbsim connectome sparseness ../shared/data/connectome/hemibrain_v1.2.1_mb "
                "--odors hallem_carlson\n"
                "  mbsim connectome sparseness default --panel 'benzaldehyde,ethyl acetate'")
-    sparseness.add_argument("source", metavar="PATH|default",
-                            help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
-    sparseness.add_argument("--select", metavar="R|L|both", default=None,
-                            help="keep only the mushroom body neurons of one hemisphere or both")
+    add_source_arguments(sparseness)
     sparseness.add_argument("--odors", default="synthetic",
                             help="'synthetic', 'hallem_carlson' or a Hallem-Carlson responses.csv")
     sparseness.add_argument("--panel", metavar="ODORS",
@@ -48,27 +42,34 @@ def register(subparsers) -> None:
     sparseness.set_defaults(handler=run_sparseness)
 
 
-def run_info(args: argparse.Namespace) -> int:
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The connectome to read: a folder or 'default', and an optional hemisphere."""
+    parser.add_argument("source", metavar="PATH|default",
+                        help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
+    parser.add_argument("--select", metavar="R|L|both", default=None,
+                        help="keep only the mushroom body neurons of one hemisphere or both")
+
+
+def selected_connectome(args: argparse.Namespace) -> Connectome:
+    """The connectome ``source`` names, reduced to ``--select`` when given."""
     from ..connectome import load, select
 
     connectome = load(args.source)
-    if args.select:
-        connectome = select(connectome, args.select)
-    print(describe(connectome))
+    return select(connectome, args.select) if args.select else connectome
+
+
+def run_info(args: argparse.Namespace) -> int:
+    print(describe(selected_connectome(args)))
     return 0
 
 
 def run_sparseness(args: argparse.Namespace) -> int:
-    from ..connectome import load, select
     from ..model import Model
     from ..network.calibration import describe_panel, odor_panel
     from ..parameters import Parameters
 
-    connectome = load(args.source)
-    if args.select:
-        connectome = select(connectome, args.select)
     parameters = Parameters.from_files(args.params, None, None, with_metabolism=False)
-    network = Model(connectome, args.odors, parameters).network.network
+    network = Model(selected_connectome(args), args.odors, parameters).network.network
     panel = None if args.panel is None else [n.strip() for n in args.panel.split(",") if n.strip()]
     if not args.quiet and not network.is_compiled:
         print("compiling the network (once per structure and parameter set) ...", file=sys.stderr,
