@@ -10,6 +10,7 @@ def register(subparsers) -> None:
     from ..nwb import DEFAULT_AGE, INSTALL_HINT
     parser = subparsers.add_parser("export", help="write a result in another format (NWB)",
                                    description="Write a result file in another format.",
+                                   epilog="examples:\n  mbsim export nwb run.h5 -o run.nwb",
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     formats = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
     nwb = formats.add_parser(
