@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import nwbinspector
+import pynwb
 import pytest
 
 import mbsim
 from mbsim.cli import main
-
-import nwbinspector  # noqa: E402  (both in the test extra)
-import pynwb  # noqa: E402
 
 #: Inspector findings that count as errors (the rest are suggestions).
 ERRORS = ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR", "PYNWB_VALIDATION")
