@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import MbsimError
+from .errors import InputError, MbsimError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -90,6 +90,12 @@ def to_nwb(tree: xr.DataTree, age: str = DEFAULT_AGE):
     pynwb = _pynwb()
     from pynwb.file import Subject
 
+    missing = [g for g in ("neurons", "spiking", "retention") if g not in tree.children]
+    if missing:
+        raise InputError(found=f"a result without the group(s) {', '.join('/' + g for g in missing)}"
+                         " (written by an older mbsim, or edited)",
+                         expected="a result of `mbsim run` with /neurons, /spiking and /retention",
+                         example="mbsim rerun OLD.h5 -o NEW.h5")
     attrs = tree.attrs
     started = datetime.fromisoformat(attrs["start_time"])
     key = f"{attrs['protocol_sha256']}:{attrs['seed']}:{attrs['start_time']}"

@@ -109,3 +109,13 @@ def test_bad_destination_exits_2(recorded_run, tmp_path, capsys):
     assert main(["export", "nwb", str(recorded_run[1]), "-o",
                  str(tmp_path / "absent" / "out.nwb")]) == 2
     assert "absent" in capsys.readouterr().err
+
+
+def test_a_result_without_a_neuron_table_is_refused(recorded_run, tmp_path, capsys):
+    """An older result (no /neurons) gets one located message, exit 2, and no file."""
+    old = tmp_path / "old.h5"
+    mbsim.save(mbsim.load(recorded_run[1]).drop_nodes("neurons"), old)
+    assert main(["export", "nwb", str(old), "-o", str(tmp_path / "old.nwb")]) == 2
+    err = capsys.readouterr().err
+    assert "without the group(s) /neurons" in err and "mbsim rerun" in err
+    assert not (tmp_path / "old.nwb").exists()
