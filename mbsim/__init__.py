@@ -11,7 +11,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 _EXPORTS = {"Model": "model", "Simulation": "simulation", "Result": "simulation",
             "RunSettings": "engine.run", "Parameters": "parameters",
             "load_protocol": "protocol", "load": "io", "save": "io"}
-_SUBPACKAGES = ("connectome", "protocol", "parameters", "metabolism", "network", "fit", "plot")
+_SUBPACKAGES = ("connectome", "protocol", "parameters", "metabolism", "network", "fit", "plot",
+                "nwb")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBPACKAGES]
 

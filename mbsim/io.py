@@ -180,7 +180,6 @@ def save(tree: xr.DataTree, path: str | os.PathLike) -> Path:
         raise TypeError(f"save() expects an xarray.DataTree, got {type(tree).__name__}")
     destination = check_destination(path)
     stamped = _stamp(tree)
-    remove_stale_temporaries(destination)
     # compression only shrinks the arrays; attributes and HDF5 metadata take well under 1 MiB
     needed = sum(node.dataset.nbytes for node in stamped.subtree) + 2**20
     free = shutil.disk_usage(destination.parent).free
@@ -188,9 +187,17 @@ def save(tree: xr.DataTree, path: str | os.PathLike) -> Path:
         raise OSError(errno.ENOSPC, f"not enough room in {destination.parent} for {destination.name} "
                       f"({needed / 2**20:.1f} MiB needed, {free / 2**20:.1f} MiB free); nothing was "
                       "written and an older file of that name is intact")
+    return write_atomically(destination, lambda temporary: stamped.to_netcdf(
+        temporary, mode="w", engine="h5netcdf", encoding=encoding_for(stamped)))
+
+
+def write_atomically(destination: Path, write) -> Path:
+    """``write(temporary)`` a hidden file beside ``destination``, flush it and rename it onto
+    ``destination`` (the steps of :func:`save`, for any file mbsim writes)."""
+    remove_stale_temporaries(destination)
     temporary = _temporary_path(destination)
     try:
-        stamped.to_netcdf(temporary, mode="w", engine="h5netcdf", encoding=encoding_for(stamped))
+        write(temporary)
         _fsync(temporary)
         os.replace(temporary, destination)
     except OSError as error:

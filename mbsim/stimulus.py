@@ -11,6 +11,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+#: Cell classes whose spike trains a window can keep (the APL is graded and does not spike).
+SPIKING_CLASSES = ("PN", "KC", "MBON", "DAN")
+
 
 @dataclass(frozen=True)
 class OdorPulse:

@@ -8,7 +8,7 @@ It implements the interface the engine uses (see mbsim/engine/network_view.py).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ class AnalyticResult:
     spikes_by_type: pd.Series
     release_events: dict
     efficacy: np.ndarray | None
+    spike_trains: dict = field(default_factory=dict)   # the stand-in keeps no spike trains
 
 
 class AnalyticNetwork:
@@ -62,7 +63,7 @@ class AnalyticNetwork:
     def gates_ltm(self, targets) -> bool:
         return bool({"PPL1-g1pedc", "PPL1-g2a'1"} & set(targets))
 
-    def simulate(self, window, efficacy=None, record_raster=False) -> AnalyticResult:
+    def simulate(self, window, efficacy=None, record=()) -> AnalyticResult:
         self.simulated.append(window)
         counts = np.array([self.kcs_of(p.odor) * 5.0 for p in window.odors]).reshape(-1, self.n_kc)
         change = np.zeros((self.n_kc, len(COMPARTMENTS)))
@@ -77,8 +78,8 @@ class AnalyticNetwork:
         spikes = pd.Series({"KC": counts.sum()})
         return AnalyticResult(window, counts, change, spikes, {"KC": counts.sum() * 10}, efficacy)
 
-    def simulate_columns(self, window, efficacies, record_raster=False) -> list:
-        return [self.simulate(window, efficacy, record_raster) for efficacy in efficacies]
+    def simulate_columns(self, window, efficacies, record=()) -> list:
+        return [self.simulate(window, efficacy, record) for efficacy in efficacies]
 
     def efficacy_change(self, result, params=None) -> np.ndarray:
         return result.change

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -37,3 +39,20 @@ def hallem(params, shared_data):
     """The Hallem & Carlson 2006 odor library from the shared data."""
     from mbsim.network import OdorLibrary
     return OdorLibrary.hallem_carlson(params)
+
+
+@pytest.fixture(scope="session")
+def recorded_run(tmp_path_factory):
+    """A run of the short protocol on the default network (2 flies) that keeps every class's
+    spike trains in every window of both flies: (protocol file, result file, stderr)."""
+    from mbsim.cli import main
+    from test_run_cli import SHORT
+    folder = tmp_path_factory.mktemp("recorded")
+    protocol = folder / "short.yaml"
+    protocol.write_text(SHORT)
+    result = folder / "recorded.h5"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["run", str(protocol), "-o", str(result), "--record", "all",
+                     "--record-flies", "0-1", "--jobs", "1"]) == 0
+    return protocol, result, err.getvalue()

@@ -180,6 +180,26 @@ def _survival(rng, n_flies: int, median_s: float) -> xr.Dataset:
         attrs={"median_survival_s": float(np.median(death) - starve_from), "starve_from_s": starve_from})
 
 
+def _neurons(n_kc: int) -> xr.Dataset:
+    """A neuron table: 24 PNs, the KCs of the raster, one APL, 2 MBONs and 2 DANs."""
+    classes = ["PN"] * 24 + ["KC"] * n_kc + ["APL", "MBON", "MBON", "DAN", "DAN"]
+    types = ([f"PN{i % 8}" for i in range(24)] + ["KCg-m"] * n_kc
+             + ["APL", "MBON01", "MBON11", "PAM01_a", "PPL101"])
+    compartments = [""] * (25 + n_kc) + ["b'2;g5", "g1;pedc", "g5", "g1;pedc"]
+    index = np.concatenate([np.arange(24), np.arange(n_kc), [0, 0, 1, 0, 1]]).astype(np.int32)
+    dims = ("neuron",)
+    return xr.Dataset({
+        "cell_class": (dims, classes, _attrs("1", "cell class")),
+        "class_index": (dims, index, _attrs("1", "index within the cell class")),
+        "connectome_id": (dims, 10_000 + np.arange(len(classes), dtype=np.int64),
+                          _attrs("1", "the connectome's neuron id")),
+        "cell_type": (dims, types, _attrs("1", "cell type")),
+        "subtype": (dims, [""] * (len(classes) - 2) + ["PAM", "PPL1"], _attrs("1", "subtype")),
+        "compartments": (dims, compartments, _attrs("1", "compartments")),
+        "side": (dims, ["R"] * len(classes), _attrs("1", "hemisphere"))},
+        coords={"neuron": (dims, np.arange(len(classes), dtype=np.int32), _attrs("1", "neuron"))})
+
+
 def make_result(*, seed: int = 0, size: str = "small", omit: tuple[str, ...] = (),
                 median_survival_s: float = 2.5 * 86400.0, version: int = 2) -> xr.DataTree:
     """A synthetic result with every group of the layout; ``omit`` names groups to leave out
@@ -195,7 +215,8 @@ def make_result(*, seed: int = 0, size: str = "small", omit: tuple[str, ...] = (
               "weights": xr.DataTree(_weights(rng)), "spiking": _spiking(rng, n_kc),
               "metabolism": xr.DataTree(metabolism),
               "energy": xr.DataTree(_energy(rng)),
-              "survival": xr.DataTree(_survival(rng, n_flies, median_survival_s))}
+              "survival": xr.DataTree(_survival(rng, n_flies, median_survival_s)),
+              "neurons": xr.DataTree(_neurons(n_kc))}
     children = {name: node for name, node in groups.items() if name not in omit}
     if "spiking/raster" in omit and "spiking" in children:
         children["spiking"] = xr.DataTree(children["spiking"].to_dataset())

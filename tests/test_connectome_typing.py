@@ -73,3 +73,16 @@ def test_cli_info_bad_input(tmp_path, capsys):
     assert main(["connectome", "info", str(tmp_path / "absent")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "neither 'default' nor a folder" in err
+
+
+def test_cli_info_dan_families(shared_data, capsys):
+    """`connectome info` on the hemibrain prints each DAN family's subtotal above its types."""
+    assert main(["connectome", "info", str(shared_data / "connectome" / "hemibrain_v1.2.1_mb")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    families = {line.split()[0]: int(line.split()[1]) for line in lines
+                if line.startswith("    ") and not line.startswith("     ")}
+    assert families == {"PAM": 300, "PPL1": 11, "PPL2": 4}
+    start = lines.index("    PPL1                       11")
+    assert [line.split()[0] for line in lines[start + 1:start + 7]] == [
+        "PPL101", "PPL102", "PPL103", "PPL104", "PPL105", "PPL106"]
+    assert "  DAN    315" in lines

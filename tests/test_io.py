@@ -45,6 +45,8 @@ def test_round_trip_keeps_dtypes_strings_and_long_attrs(result, saved):
     assert loaded["survival/censored"].dtype == np.bool_
     assert loaded["choices/choice"].dtype == np.int8
     assert loaded["spiking/raster/kc_index"].dtype == np.int32
+    assert loaded["neurons/connectome_id"].dtype == np.int64
+    assert list(loaded["neurons/compartments"].values[-2:]) == ["g5", "g1;pedc"]
     assert list(loaded["energy/compartment"].values) == list(COMPARTMENTS)
     assert "a'1" in loaded["metabolism"].to_dataset()["compartment"].values
     assert loaded.attrs["protocol_text"] == result.attrs["protocol_text"]

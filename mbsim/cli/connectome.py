@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,25 +23,64 @@ def register(subparsers) -> None:
                               epilog="examples:\n  mbsim connectome info default\n"
                                      "  mbsim connectome info ../shared/data/connectome/"
                                      "hemibrain_v1.2.1_mb")
-    info.add_argument("source", metavar="PATH|default",
-                      help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
-    info.add_argument("--select", metavar="R|L|both", default=None,
-                      help="keep only the mushroom body neurons of one hemisphere or both")
+    add_source_arguments(info)
     info.set_defaults(handler=run_info)
+    sparseness = actions.add_parser(
+        "sparseness", help="KC sparseness and odor overlap over an odor panel (calibration check)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  mbsim connectome sparseness default\n"
+               "  mbsim connectome sparseness ../shared/data/connectome/hemibrain_v1.2.1_mb "
+               "--odors hallem_carlson\n"
+               "  mbsim connectome sparseness default --panel 'benzaldehyde,ethyl acetate'")
+    add_source_arguments(sparseness)
+    sparseness.add_argument("--odors", default="synthetic",
+                            help="'synthetic', 'hallem_carlson' or a Hallem-Carlson responses.csv")
+    sparseness.add_argument("--panel", metavar="ODORS",
+                            help="comma-separated odors of the library (default: all of them)")
+    sparseness.add_argument("--params", help="network parameter file (default data/params/network.yaml)")
+    sparseness.add_argument("--per-odor", action="store_true", help="list each odor's KC fraction")
+    sparseness.set_defaults(handler=run_sparseness)
 
 
-def run_info(args: argparse.Namespace) -> int:
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The connectome to read: a folder or 'default', and an optional hemisphere."""
+    parser.add_argument("source", metavar="PATH|default",
+                        help="a neuPrint, FlyWire Codex or larval export folder, or 'default'")
+    parser.add_argument("--select", metavar="R|L|both", default=None,
+                        help="keep only the mushroom body neurons of one hemisphere or both")
+
+
+def selected_connectome(args: argparse.Namespace) -> Connectome:
+    """The connectome ``source`` names, reduced to ``--select`` when given."""
     from ..connectome import load, select
 
     connectome = load(args.source)
-    if args.select:
-        connectome = select(connectome, args.select)
-    print(describe(connectome))
+    return select(connectome, args.select) if args.select else connectome
+
+
+def run_info(args: argparse.Namespace) -> int:
+    print(describe(selected_connectome(args)))
+    return 0
+
+
+def run_sparseness(args: argparse.Namespace) -> int:
+    from ..model import Model
+    from ..network.calibration import describe_panel, odor_panel
+    from ..parameters import Parameters
+
+    parameters = Parameters.from_files(args.params, None, None, with_metabolism=False)
+    network = Model(selected_connectome(args), args.odors, parameters).network.network
+    panel = None if args.panel is None else [n.strip() for n in args.panel.split(",") if n.strip()]
+    if not args.quiet and not network.is_compiled:
+        print("compiling the network (once per structure and parameter set) ...", file=sys.stderr,
+              flush=True)
+    print(describe_panel(odor_panel(network, panel), per_odor=args.per_odor))
     return 0
 
 
 def describe(connectome: Connectome) -> str:
-    """A plain-text summary: counts per class and type, synapses per class pair, gaps."""
+    """A plain-text summary: counts per class and type (DANs also per family: PAM, PPL1, PPL2),
+    synapses per class pair, gaps."""
     from ..connectome import CELL_CLASSES
 
     neurons = connectome.neurons
@@ -52,9 +92,13 @@ def describe(connectome: Connectome) -> str:
         if members.empty:
             continue
         lines.append(f"  {cell_class:<6} {len(members)}")
-        key = members["subtype"] if cell_class == "KC" else members["cell_type"]
-        for name, count in key.replace("", "(untyped)").value_counts().sort_index().items():
-            lines.append(f"      {name:<24} {count}")
+        if cell_class == "DAN":
+            for family, rows in members.groupby(members["subtype"].replace("", "(no family)")):
+                lines.append(f"    {family:<26} {len(rows)}")
+                lines += _type_counts(rows["cell_type"], indent=8)
+        else:
+            lines += _type_counts(members["subtype"] if cell_class == "KC"
+                                  else members["cell_type"], indent=6)
     lines += ["", "pairs and synapses per class pair (pre -> post):"]
     if connectome.edges.empty:
         lines.append("  (this data set has no connection table)")
@@ -64,3 +108,9 @@ def describe(connectome: Connectome) -> str:
     missing = ", ".join(connectome.missing_edge_classes) or "none"
     lines += ["", f"missing edge classes (absent from the data, not invented): {missing}"]
     return "\n".join(lines)
+
+
+def _type_counts(names, indent: int) -> list[str]:
+    """One line per name with its count, sorted by name; empty names are "(untyped)"."""
+    counts = names.replace("", "(untyped)").value_counts().sort_index()
+    return [f"{' ' * indent}{name:<{30 - indent}} {count}" for name, count in counts.items()]

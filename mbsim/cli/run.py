@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   mbsim run protocols/aversive_spaced_10x.yaml -o spaced.h5
   mbsim run aversive_1x --cohort 16 --jobs 2 --seed 3
   mbsim run aversive_1x --set memory.tau_labile="2 h" --odors hallem_carlson
+  mbsim run aversive_1x --record KC,MBON,DAN --record-windows "test at *" --record-flies 0-3
 """
 RERUN_EXAMPLES = """examples:
   mbsim rerun spaced.h5 -o spaced_again.h5
@@ -46,6 +47,16 @@ def register(subparsers) -> None:
     run.add_argument("--alpha", type=float, default=0.5, help="exponent of the M_alpha energy")
     run.add_argument("--batch-size", type=int, default=32,
                      help="flies integrated together as columns of one slow layer (default 32)")
+    record = run.add_argument_group("spike recording (kept under /spikes; default: only the first "
+                                    "fly's KC raster of the first training window)")
+    record.add_argument("--record", metavar="CLASSES", default="",
+                        help="cell classes whose spike trains are kept: some of PN, KC, MBON, DAN, "
+                        "or 'all'")
+    record.add_argument("--record-windows", metavar="PATTERNS", default="*",
+                        help="window labels or shell patterns, comma-separated, e.g. "
+                        "'training trial 1,test at *' (default: every window)")
+    record.add_argument("--record-flies", metavar="INDICES", default="0",
+                        help="flies of the cohort, e.g. 0,2-4 (default 0)")
     run.set_defaults(handler=run_command)
     rerun = subparsers.add_parser("rerun", help="re-run a result file from its own provenance",
                                   epilog=RERUN_EXAMPLES,
@@ -86,6 +97,7 @@ def parameter_changes(assignments: list[str]) -> dict[str, str]:
 
 def run_command(args) -> int:
     from ..engine import RunSettings, simulate
+    from ..engine.recording import parse_recording
     from ..io import check_destination
     from ..model import Model
     from ..parameters import Parameters
@@ -97,9 +109,12 @@ def run_command(args) -> int:
     model = Model(args.connectome, args.odors,
                   parameters.updated(parameter_changes(args.set)))
     settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha,
-                           batch_size=args.batch_size)
+                           batch_size=args.batch_size,
+                           record=parse_recording(args.record, args.record_windows,
+                                                  args.record_flies))
     output = Path(args.output or f"{protocol.name}.h5")
-    check_destination(output, planned_size(settings.cohort or protocol.cohort))
+    recorded = announce_recording(settings, protocol, model, args.quiet)
+    check_destination(output, planned_size(settings.cohort or protocol.cohort) + recorded)
     tree = simulate(model, protocol, settings, jobs=args.jobs, scheduler=args.scheduler,
                     progress=not args.quiet, command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)
@@ -120,11 +135,38 @@ def rerun_command(args) -> int:
     model = Model.from_description(json.loads(attrs["model"]), args.result)
     settings = RunSettings(**json.loads(attrs["settings"]))
     output = Path(args.output or Path(args.result).with_suffix(".rerun.h5"))
-    check_destination(output, planned_size(settings.cohort or protocol.cohort))
+    recorded = announce_recording(settings, protocol, model, args.quiet)
+    check_destination(output, planned_size(settings.cohort or protocol.cohort) + recorded)
     tree = simulate(model, protocol, settings, jobs=args.jobs, progress=not args.quiet,
                     command="mbsim " + " ".join(sys.argv[1:]))
     finish(tree, output, args.quiet)
     return 0
+
+
+def announce_recording(settings, protocol, model, quiet: bool) -> int:
+    """Print what the spike recording keeps and its estimated size; return the bytes."""
+    from ..engine.recording import window_labels
+    record = settings.record
+    if not record.classes:
+        return 0
+    schedule = protocol.schedule()
+    cohort = settings.cohort or schedule.cohort
+    structure = model.network.network.structure
+    size = record.estimated_bytes(schedule, {c: structure.size(c) for c in record.classes}, cohort)
+    windows = record.windows_of(schedule)
+    flies = sorted(f for f in set(record.flies) if f < cohort)
+    if not windows:
+        labels = ", ".join(repr(label) for label, _ in window_labels(schedule))
+        raise InputError(found=f"--record-windows {','.join(record.windows)!r}, which matches "
+                         "none of the protocol's windows", expected=f"some of {labels}",
+                         example="--record-windows 'test at *'")
+    if not flies:
+        raise InputError(found=f"--record-flies {','.join(map(str, record.flies))}",
+                         expected=f"flies of the cohort of {cohort}: 0 to {cohort - 1}")
+    if not quiet:
+        print(f"recording {', '.join(record.classes)} spikes in {len(windows)} windows of "
+              f"{len(flies)} flies: about {size / 1e6:.1f} MB before compression", file=sys.stderr)
+    return size
 
 
 def finish(tree, output: Path, quiet: bool) -> None:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..units import format_time
 from .energy import PlasticityLedger, window_activity
 from .memory import PHASES, SynapticMemory
 from .outcome import FlyOutcome, window_record
+from .recording import Recording
 from .slow import ARM, CAPTURE, HEAD, MP1, SIGNAL, Conditions, SlowLayer
-from .windows import WindowCache, test_window, trial_window
+from .windows import WindowCache, test_label, test_window, trial_window
 
 #: Phases read at every test: all stores together, then each store alone.
 TEST_PHASES = ("total",) + PHASES
@@ -44,6 +44,7 @@ class Walk:
     samples: list = field(default_factory=list)
     weights: list = field(default_factory=list)
     raster: tuple | None = None
+    spikes: dict = field(default_factory=dict)  # column -> [(label, start [s], trains)]
 
 
 class Fly:
@@ -56,13 +57,16 @@ class Fly:
     (shared by a survival sibling and across a fit's evaluations). ``threads``: windows of
     different seeds or phases simulated side by side (they run as separate processes).
     ``progress``: called with a label after every training trial and test (e.g. a progress bar).
+    ``record_raster``: keep the first fly's KC spikes in the first training window.
+    ``recording``: a :class:`~mbsim.engine.recording.Recording` kept for ``recorded_columns``.
     """
 
     record_weights = True
     ledger_class = PlasticityLedger
 
     def __init__(self, network, schedule, memory_params, slow: SlowLayer, seeds, *,
-                 alpha: float = 0.5, record_raster: bool = False, rows: np.ndarray | None = None,
+                 alpha: float = 0.5, record_raster: bool = False, recording=None,
+                 recorded_columns=(), rows: np.ndarray | None = None,
                  caches: dict | None = None, threads: int = 1, progress=None):
         if len(seeds) != slow.columns:
             raise ValueError(f"{len(seeds)} seeds for {slow.columns} columns")
@@ -70,6 +74,8 @@ class Fly:
         self.seeds = [int(s) for s in seeds]
         self.groups = {s: np.flatnonzero(np.array(self.seeds) == s) for s in dict.fromkeys(self.seeds)}
         self.alpha, self.record_raster, self.rows, self.threads = alpha, record_raster, rows, threads
+        self.recording = recording or Recording()
+        self.recorded_columns = frozenset(recorded_columns)
         self.progress = progress or (lambda label: None)
         self.caches = caches if caches is not None else {}
         for seed in self.groups:
@@ -86,6 +92,23 @@ class Fly:
             return [function(item) for item in items]
         with ThreadPoolExecutor(min(self.threads, len(items))) as pool:
             return list(pool.map(function, items))
+
+    def _recorded(self, seed, label: str) -> list[int]:
+        """The seed's columns whose spike trains are kept in the window of this label."""
+        if not self.recording.keeps(label):
+            return []
+        return [j for j in self.groups[seed] if j in self.recorded_columns]
+
+    def _wanted(self, seed, label: str, raster: bool) -> tuple[str, ...]:
+        """Cell classes whose spike trains a seed's window must keep."""
+        classes = set(self.recording.classes) if self._recorded(seed, label) else set()
+        if raster and seed == self.seeds[0]:
+            classes.add("KC")
+        return tuple(sorted(classes))
+
+    def _keep_spikes(self, walk: Walk, column: int, label: str, start: float, result) -> None:
+        walk.spikes.setdefault(column, []).append(
+            (label, start, {c: result.spike_trains[c] for c in self.recording.classes}))
 
     def _columns_of(self, seed):
         """Column index of a seed's columns: all columns as one slice when there is one seed."""
@@ -155,7 +178,7 @@ class Fly:
                            metabolism.ledger(walk.y[HEAD:, j]) if metabolism is not None else None,
                            float(death[j]), bool(censored[j]), walk.raster if j == 0 else None,
                            {"spiking": self.caches[seed].seconds / len(self.groups[seed]),
-                            "slow": self.slow_seconds / k})
+                            "slow": self.slow_seconds / k}, walk.spikes.get(j, []))
                 for j, seed in enumerate(self.seeds)]
 
     def walk(self, sample_times: np.ndarray, with_tests: bool) -> Walk:
@@ -186,7 +209,7 @@ class Fly:
                 walk.memory.cold_shock()
             if key in tests:
                 walk.p_avoid[tests[key]] = self.test(t1, walk)
-                self.progress(f"test at {format_time(t1 - s.training_end)}")
+                self.progress(test_label(t1, s))
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
@@ -227,8 +250,11 @@ class Fly:
         starved = not self.fed(trial.start)
         seeds = list(self.groups)
         windows = [trial_window(trial, self.schedule.interventions, starved, s) for s in seeds]
+        first = not walk.cs_plus_kcs.any()
+        wanted = [self._wanted(s, w.label, first and self.record_raster)
+                  for s, w in zip(seeds, windows)]
         results = dict(zip(seeds, self._map(
-            lambda i: self.caches[seeds[i]].simulate(windows[i], record_raster=self.record_raster),
+            lambda i: self.caches[seeds[i]].simulate(windows[i], record=wanted[i]),
             range(len(seeds)))))
         genotype = self.schedule.genotype
         received = walk.memory.add_change(self.efficacy_changes(results), self.params,
@@ -245,20 +271,22 @@ class Fly:
                                            {phase: c[:, columns] for phase, c in costs.items()})
                 walk.y[HEAD:, columns] = self.slow.metabolism.apply_window(
                     walk.y[HEAD:, columns], activity)
-        if not walk.cs_plus_kcs.any():
+        if first:
             for seed in seeds:
                 walk.cs_plus_kcs[:, self.groups[seed]] = (results[seed].kc_counts[0] > 0)[:, None]
             if self.record_raster:
-                walk.raster = getattr(results[self.seeds[0]], "kc_raster", None)
+                walk.raster = results[self.seeds[0]].spike_trains.get("KC")
         for seed, window in zip(seeds, windows):
             record = window_record(results[seed], trial.start, window.label, self.network.type_sizes)
             for column in self.groups[seed]:
                 walk.windows[column].append(record)
+            for column in self._recorded(seed, window.label):
+                self._keep_spikes(walk, column, window.label, trial.start, results[seed])
 
     def test(self, t, walk: Walk) -> np.ndarray:
         """P(avoid CS+) read through each phase's efficacy: (len(TEST_PHASES), k)."""
         s = self.schedule
-        label = f"test at {format_time(t - s.training_end)}"
+        label = test_label(t, s)
         windows = {seed: test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
                                      seed, label) for seed in self.groups}
         efficacies = [walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
@@ -270,7 +298,8 @@ class Fly:
             columns = self.groups[seed]
             readouts = [None] + [efficacies[i][..., j] for i in range(len(TEST_PHASES))
                                  for j in columns]
-            naive, *phases = self.caches[seed].simulate_columns(windows[seed], readouts)
+            naive, *phases = self.caches[seed].simulate_columns(
+                windows[seed], readouts, self._wanted(seed, label, raster=False))
             return naive, {(i, j): phases[i * len(columns) + n]
                            for i in range(len(TEST_PHASES)) for n, j in enumerate(columns)}
         read_out = dict(zip(windows, self._map(read, windows)))
@@ -278,6 +307,9 @@ class Fly:
         results = {job: result for _, found in read_out.values() for job, result in found.items()}
         for j, seed in enumerate(self.seeds):
             walk.windows[j].append(window_record(results[0, j], t, label, self.network.type_sizes))
+        for seed in self.groups:
+            for column in self._recorded(seed, label):
+                self._keep_spikes(walk, column, label, t, results[0, column])
         return np.array([[self.network.choice_probability(results[i, j], naive[self.seeds[j]])
                           for j in range(self.columns)] for i in range(len(TEST_PHASES))])
 
@@ -289,6 +321,7 @@ class Fly:
         feeding = tuple((t, state) for t, state in s.feeding if t < start) + ((start, "starved"),)
         sibling = copy.copy(self)   # same network, parameters, slow layer and window caches
         sibling.schedule = replace(s, feeding=feeding, tests=())
+        sibling.record_raster, sibling.recorded_columns = False, frozenset()
         return sibling
 
     def follow_survival(self) -> tuple[np.ndarray, np.ndarray]:

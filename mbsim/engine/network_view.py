@@ -30,11 +30,11 @@ class NetworkView:
         self.type_sizes = neurons["cell_type"].value_counts().to_dict()
         self.type_classes = dict(zip(neurons["cell_type"], neurons["cell_class"]))
 
-    def simulate(self, window, efficacy=None, record_raster: bool = False):
-        return self.network.simulate(window, efficacy, record_kc_raster=record_raster)
+    def simulate(self, window, efficacy=None, record: tuple[str, ...] = ()):
+        return self.network.simulate(window, efficacy, record)
 
-    def simulate_columns(self, window, efficacies, record_raster: bool = False) -> list:
-        return self.network.simulate_columns(window, efficacies, record_kc_raster=record_raster)
+    def simulate_columns(self, window, efficacies, record: tuple[str, ...] = ()) -> list:
+        return self.network.simulate_columns(window, efficacies, record)
 
     def efficacy_change(self, result, params=None) -> np.ndarray:
         """Change of relative efficacy per (KC, compartment) that a window's activity makes

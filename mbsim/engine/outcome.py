@@ -33,6 +33,8 @@ class FlyOutcome:
     censored: bool = True
     raster: tuple | None = field(default=None, repr=False)
     timing: dict = field(default_factory=dict)  # wall seconds: spiking windows, slow layer
+    #: kept spike trains: [(window label, window start [s], {cell class: (indices, times [s])})]
+    spikes: list = field(default_factory=list, repr=False)
 
 
 def window_record(result, start: float, label: str, type_sizes: dict) -> WindowRecord:

@@ -75,6 +75,53 @@ def spiking_dataset(outcomes) -> xr.Dataset:
     return data
 
 
+def neuron_dataset(structure) -> xr.Dataset:
+    """The network's neurons, one row per neuron: what ``kc_index``, ``neuron`` and cell types in
+    the other groups refer to, with the connectome's own id (neuPrint bodyId, FlyWire root_id)."""
+    tables = [(cls, table) for cls, table in structure.groups.items()]
+    column = {name: np.concatenate([table[name].astype(str).to_numpy() for _, table in tables])
+              for name in ("cell_type", "subtype", "compartments", "side")}
+    return xr.Dataset(
+        {"cell_class": ("neuron", np.concatenate([[cls] * len(table) for cls, table in tables]),
+                        _attrs("1", "cell class (PN, KC, APL, MBON, DAN)")),
+         "class_index": ("neuron", np.concatenate([np.arange(len(t)) for _, t in tables]).astype(
+             np.int32), _attrs("1", "index within the cell class (kc_index for KCs)")),
+         "connectome_id": ("neuron", np.concatenate([t["id"].to_numpy(np.int64) for _, t in tables]),
+                           _attrs("1", "the connectome's neuron id (neuPrint bodyId, FlyWire "
+                                       "root_id; -1 for a unit the data set lacks)")),
+         "cell_type": ("neuron", column["cell_type"], _attrs("1", "the data set's cell type")),
+         "subtype": ("neuron", column["subtype"], _attrs("1", "KC subtype or DAN family")),
+         "compartments": ("neuron", column["compartments"],
+                          _attrs("1", "MB compartments innervated, joined by ';'")),
+         "side": ("neuron", column["side"], _attrs("1", "hemisphere: R, L or empty"))},
+        coords={"neuron": ("neuron", np.arange(sum(len(t) for _, t in tables), dtype=np.int32),
+                           _attrs("1", "neuron index of this result"))})
+
+
+def spikes_dataset(outcomes, structure) -> xr.Dataset:
+    """The kept spike trains of every fly, one row per spike: neuron (row of /neurons), fly,
+    window (index of /spiking's window) and time [s from the start of training]."""
+    offsets = dict(zip(structure.groups, np.cumsum([0] + [len(t) for t in structure.groups.values()])))
+    labels = [w.label for w in outcomes[0].windows]
+    columns = {"neuron": [], "fly": [], "window": [], "spike_time": []}
+    for fly, outcome in enumerate(outcomes):
+        for label, start, trains in outcome.spikes:
+            for cls, (indices, times) in trains.items():
+                columns["neuron"].append((offsets[cls] + np.asarray(indices)).astype(np.int32))
+                columns["fly"].append(np.full(len(indices), fly, np.int32))
+                columns["window"].append(np.full(len(indices), labels.index(label), np.int32))
+                columns["spike_time"].append(start + np.asarray(times, float))
+    data = {name: np.concatenate(parts) if parts else np.empty(0, np.float64 if name ==
+                                                                "spike_time" else np.int32)
+            for name, parts in columns.items()}
+    return xr.Dataset(
+        {"neuron": ("spike", data["neuron"], _attrs("1", "row of /neurons")),
+         "fly": ("spike", data["fly"], _attrs("1", "fly of the cohort")),
+         "window": ("spike", data["window"], _attrs("1", "index of /spiking window")),
+         "spike_time": ("spike", data["spike_time"], _attrs("s", "spike time after the start "
+                                                                 "of training"))})
+
+
 def raster_dataset(outcome) -> xr.Dataset | None:
     if outcome.raster is None:
         return None

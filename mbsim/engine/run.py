@@ -21,6 +21,7 @@ from ..paths import PROJECT_ROOT
 from ..result_versions import FORMAT
 from . import results
 from .fly import Fly
+from .recording import Recording
 from .slow import SlowLayer
 from .windows import window_seed
 
@@ -34,8 +35,14 @@ class RunSettings:
     alpha: float = 0.5                   # exponent of M_alpha
     samples: int = 240                   # time points of the recorded time courses
     batch_size: int = 32                 # flies integrated together as columns of one slow layer
+    record: Recording = Recording()      # spike trains kept beyond the default raster
 
     def __post_init__(self):
+        if isinstance(self.record, dict):    # as stored in a result's settings
+            object.__setattr__(self, "record", Recording(**self.record))
+        if not isinstance(self.record, Recording):
+            raise InputError(found=f"record {self.record!r}", field="record",
+                             expected="an mbsim.engine.Recording")
         for name in ("cohort", "samples", "batch_size"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -64,7 +71,7 @@ def sample_times(schedule, count: int) -> np.ndarray:
 def run_batch(task) -> list:
     """A batch of flies, one column each (a picklable task for process pools and Dask): their
     outcomes in order of their seeds."""
-    model, schedule, settings, seeds, threads, progress = task
+    model, schedule, settings, seeds, flies, threads, progress = task
     memory = model.parameters.memory
     slow = SlowLayer(memory, model.metabolism, columns=len(seeds), independent=True)
     survival = schedule.survival is not None and model.metabolism is not None
@@ -74,8 +81,10 @@ def run_batch(task) -> list:
         def advance(label):
             bar.set_postfix_str(label)
             bar.update()
+        recorded = [j for j, fly in enumerate(flies) if fly in settings.record.flies]
         fly = Fly(model.network, schedule, memory, slow, seeds, alpha=settings.alpha,
-                  record_raster=True, threads=threads, progress=advance)
+                  record_raster=True, recording=settings.record, recorded_columns=recorded,
+                  threads=threads, progress=advance)
         return fly.run(sample_times(schedule, settings.samples))
 
 
@@ -107,11 +116,12 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     network.network.compile()
     compile_seconds = time.perf_counter() - compile_started
     groups = batches([window_seed(seed, "fly", i) for i in range(cohort)], settings.batch_size)
+    flies = batches(list(range(cohort)), settings.batch_size)
     workers = min(jobs, len(groups))
     threads = max(1, jobs // workers) if scheduler is None else 1
     in_process = workers == 1 and scheduler is None     # a bar per batch; Dask shows batches
-    tasks = [(model, schedule, settings, group, threads, progress and in_process)
-             for group in groups]
+    tasks = [(model, schedule, settings, group, indices, threads, progress and in_process)
+             for group, indices in zip(groups, flies)]
     outcomes = [outcome for batch in map_tasks(run_batch, tasks, jobs=workers, scheduler=scheduler,
                                                progress=progress and not in_process,
                                                description="fly batches")
@@ -126,7 +136,10 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
               "spiking": results.spiking_dataset(outcomes),
               "metabolism": results.metabolism_dataset(outcomes, names, units, metabolism,
                                                        mem_params),
-              "energy": results.energy_dataset(outcomes, network.compartments, settings.alpha)}
+              "energy": results.energy_dataset(outcomes, network.compartments, settings.alpha),
+              "neurons": results.neuron_dataset(network.network.structure)}
+    if settings.record.classes:
+        groups["spikes"] = results.spikes_dataset(outcomes, network.network.structure)
     raster = results.raster_dataset(outcomes[0])
     if raster is not None:
         groups["spiking/raster"] = raster

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..stimulus import Manipulation, OdorPulse, Window
+from ..units import format_time
 
 #: Odor timing inside a test window [s]: CS+ sampled first, then CS-, as in a T-maze choice point.
 TEST_PULSES = ((0.5, 2.5), (3.0, 5.0))
@@ -37,6 +38,16 @@ def manipulations_during(interventions, start: float, stop: float) -> tuple[Mani
     return tuple(found)
 
 
+def trial_label(trial) -> str:
+    """The label of a training trial's window ("training trial 1")."""
+    return f"training trial {trial.index + 1}"
+
+
+def test_label(time: float, schedule) -> str:
+    """The label of the test at ``time`` [s]: its retention time ("test at 3 h")."""
+    return f"test at {format_time(time - schedule.training_end)}"
+
+
 def trial_window(trial, interventions, starved: bool, fly_seed: int) -> Window:
     """The window of one training trial; all trials of a fly share one noise seed (see docs)."""
     return Window(duration=trial.stimulus_duration, odors=tuple(trial.odors),
@@ -44,7 +55,7 @@ def trial_window(trial, interventions, starved: bool, fly_seed: int) -> Window:
                   manipulations=manipulations_during(interventions, trial.start,
                                                      trial.start + trial.stimulus_duration),
                   starved=starved, seed=window_seed(fly_seed, "training"),
-                  label=f"training trial {trial.index + 1}")
+                  label=trial_label(trial))
 
 
 def test_window(time: float, cs_plus, cs_minus, interventions, starved: bool, fly_seed: int,
@@ -74,21 +85,24 @@ class WindowCache:
         self._store: dict[str, object] = {}
 
     def simulate(self, window: Window, efficacy: np.ndarray | None = None,
-                 record_raster: bool = False):
-        return self.simulate_columns(window, [efficacy], record_raster)[0]
+                 record: tuple[str, ...] = ()):
+        return self.simulate_columns(window, [efficacy], record)[0]
 
-    def simulate_columns(self, window: Window, efficacies, record_raster: bool = False) -> list:
+    def simulate_columns(self, window: Window, efficacies, record: tuple[str, ...] = ()) -> list:
         """The window read through each efficacy (None = naive); the ones not yet simulated are
-        simulated together, as readout columns of one call (``network.simulate_columns``)."""
+        simulated together, as readout columns of one call (``network.simulate_columns``).
+        ``record``: cell classes whose spike trains the results must keep; a stored result
+        without them is simulated again (the same numbers: a window is a pure function)."""
         base = window.key()
         keys = [_key(base, efficacy) for efficacy in efficacies]
         missing = {key: efficacy for key, efficacy in zip(keys, efficacies)
-                   if key not in self._store}
+                   if key not in self._store
+                   or not set(record) <= set(self._store[key].spike_trains)}
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         if missing:
             started = time.perf_counter()
-            results = self.network.simulate_columns(window, list(missing.values()), record_raster)
+            results = self.network.simulate_columns(window, list(missing.values()), record)
             self._store.update(zip(missing, results))
             self.seconds += time.perf_counter() - started
         return [self._store[key] for key in keys]

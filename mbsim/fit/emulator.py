@@ -47,11 +47,11 @@ class ReadoutEmulator:
         self._naive: dict[str, object] = {}
         self.spiking_runs = 0
 
-    def naive(self, window, record_raster: bool = False):
+    def naive(self, window, record: tuple[str, ...] = ()):
         """The window simulated with naive efficacy (spiking, once per window)."""
         key = window.key()
         if key not in self._naive:
-            self._naive[key] = self.view.simulate(window, None, record_raster)
+            self._naive[key] = self.view.simulate(window, None, record)
         return self._naive[key]
 
     def drive(self, kc_counts: np.ndarray, synapse_efficacy: np.ndarray) -> np.ndarray:
@@ -163,13 +163,13 @@ class EmulatedReadout:
     def __getattr__(self, name):
         return getattr(self.view, name)
 
-    def simulate(self, window, efficacy=None, record_raster: bool = False):
+    def simulate(self, window, efficacy=None, record: tuple[str, ...] = ()):
         if efficacy is None:
-            return self.emulator.naive(window, record_raster)
+            return self.emulator.naive(window, record)
         return self.emulator.result(window, efficacy)
 
-    def simulate_columns(self, window, efficacies, record_raster: bool = False) -> list:
-        return [self.simulate(window, efficacy, record_raster) for efficacy in efficacies]
+    def simulate_columns(self, window, efficacies, record: tuple[str, ...] = ()) -> list:
+        return [self.simulate(window, efficacy, record) for efficacy in efficacies]
 
     def choice_probability(self, result, naive=None, params=None) -> float:
         return self.emulator.choice_probability(result, naive, params)

@@ -328,7 +328,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                dan.run_regularly(equations.noise_update("dan", equations.STREAM_DAN),
                                  dt=every_noise)]
     monitors = {name: b2.SpikeMonitor(groups[name], variables=[], name=f"{name}_spikes")
-                for name in ("kc", "mbon", "dan")}
+                for name in ("pn", "kc", "mbon", "dan")}
     net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *monitors.values())
     net.run(params.chunk_duration * b2.second, namespace=ns)
     b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)

@@ -9,14 +9,14 @@ seed) and the efficacy array.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..connectome.core import Connectome
 from ..errors import InputError
-from ..stimulus import Window
+from ..stimulus import SPIKING_CLASSES, Window
 from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
@@ -41,7 +41,9 @@ class WindowResult:
     dan_rates: np.ndarray        # (n_seconds, n_dan_types), 1 s bins
     spikes_by_type: pd.Series    # cell_type -> spikes in the window
     release_events: dict         # presynaptic cell class -> sum over spikes of output synapse count
-    kc_raster: tuple[np.ndarray, np.ndarray] | None = None  # (KC indices, times [s])
+    #: cell class -> (indices within the class, times [s] from the window start), for the classes
+    #: asked for (``record``); MBON trains are this readout column's
+    spike_trains: dict = field(default_factory=dict)
 
 
 class MushroomBodyNetwork:
@@ -98,11 +100,12 @@ class MushroomBodyNetwork:
 
     # --- simulation ---------------------------------------------------------------------------
     def simulate(self, window: Window, efficacy: np.ndarray | None = None,
-                 record_kc_raster: bool = False) -> WindowResult:
-        """Simulate one window with KC->MBON efficacies ``efficacy`` (n_kc, n_comp; None = naive)."""
-        return self.simulate_columns(window, [efficacy], record_kc_raster)[0]
+                 record: tuple[str, ...] = ()) -> WindowResult:
+        """Simulate one window with KC->MBON efficacies ``efficacy`` (n_kc, n_comp; None = naive);
+        ``record``: cell classes (of :data:`SPIKING_CLASSES`) whose spike trains the result keeps."""
+        return self.simulate_columns(window, [efficacy], record)[0]
 
-    def simulate_columns(self, window: Window, efficacies, record_kc_raster: bool = False
+    def simulate_columns(self, window: Window, efficacies, record: tuple[str, ...] = ()
                          ) -> list[WindowResult]:
         """One window read through several efficacies (each as in :meth:`simulate`): one result
         per efficacy, equal to simulating the window alone with it.
@@ -118,8 +121,7 @@ class MushroomBodyNetwork:
             group = per_synapse[start:start + width]
             padded = group + [np.ones_like(group[0])] * (width - len(group))
             spikes, pn_counts = self._run(window, inputs, np.concatenate(padded))
-            results += self._summarise(window, inputs, spikes, pn_counts, record_kc_raster,
-                                       len(group))
+            results += self._summarise(window, inputs, spikes, pn_counts, record, len(group))
         return results
 
     def synapse_efficacy(self, efficacy: np.ndarray | None) -> np.ndarray:
@@ -152,7 +154,7 @@ class MushroomBodyNetwork:
         constant |= {"kc_mbon.efficacy": synapse_efficacy,
                      "window_seed": np.array([_seed_value(window)])}
         state: dict[str, np.ndarray] = {}
-        spikes = {g: ([], []) for g in ("kc", "mbon", "dan")}
+        spikes = {g: ([], []) for g in ("pn", "kc", "mbon", "dan")}
         pn_counts = {"spike_count": 0, "release_count": 0}
         for k in range(inputs.n_chunks):
             rows = slice(k * bins, (k + 1) * bins)
@@ -174,7 +176,7 @@ class MushroomBodyNetwork:
             merged[g] = (i[keep].astype(np.int64), t[keep])
         return merged, pn_counts
 
-    def _summarise(self, window, inputs, spikes, pn_counts, record_kc_raster,
+    def _summarise(self, window, inputs, spikes, pn_counts, record,
                    columns: int) -> list[WindowResult]:
         """One result per readout column; the upstream activity is summarised once."""
         s = self.structure
@@ -194,7 +196,7 @@ class MushroomBodyNetwork:
         release = {"PN": float(pn_counts["release_count"] @ s.output_synapses["PN"])}
         for g, cls in (("kc", "KC"), ("dan", "DAN")):
             release[cls] = float(s.output_synapses[cls][spikes[g][0][released[g]]].sum())
-        raster = spikes["kc"] if record_kc_raster else None
+        shared = {cls: spikes[cls.lower()] for cls in record if cls != "MBON"}
         n_mbon = s.size("MBON")
         mbon_i, mbon_t = spikes["mbon"]
         results = []
@@ -210,7 +212,8 @@ class MushroomBodyNetwork:
             results.append(WindowResult(
                 window, self.compartments, depression, potentiation, kc_counts, self.mbon_types,
                 mbon_rates, self.dan_types, dan_rates, spikes_by_type.astype(np.int64),
-                release | {"MBON": float(s.output_synapses["MBON"][fired].sum())}, raster))
+                release | {"MBON": float(s.output_synapses["MBON"][fired].sum())},
+                shared | ({"MBON": mbon} if "MBON" in record else {})))
         return results
 
     def _released(self, spikes, inputs: WindowInputs, cls: str) -> np.ndarray:
