@@ -160,20 +160,26 @@ def _energy(rng) -> xr.Dataset:
 
 
 def _survival(rng, n_flies: int, median_s: float) -> xr.Dataset:
-    starve_from = 86400.0
-    death = starve_from + rng.weibull(3.0, n_flies) * median_s / np.log(2) ** (1 / 3)
-    censored = death > starve_from + 6 * 86400.0
-    death = np.minimum(death, starve_from + 6 * 86400.0)
-    time = np.linspace(0, 8 * 86400.0, 193)
-    alive = (death[None] > time[:, None]) | censored[None]
-    fraction = alive.mean(axis=1)
+    """As the engine writes it: times after the start of starvation, Kaplan-Meier from lifelines."""
+    from mbsim.metabolism.survival import kaplan_meier, median_interval, median_survival, survival_band
+    starve_from, horizon = 86400.0, 6 * 86400.0
+    since = rng.weibull(3.0, n_flies) * median_s / np.log(2) ** (1 / 3)
+    censored = since > horizon
+    observed = np.minimum(since, horizon)
+    time, fraction = kaplan_meier(observed, censored)
+    lower, upper = survival_band(observed, censored)
     return xr.Dataset({
-        "survival_fraction": (("time",), fraction, _attrs("1", "Kaplan-Meier survival fraction")),
-        "death_time": (("fly",), death, _attrs("s", "time of death or of censoring")),
-        "censored": (("fly",), censored, _attrs("1", "alive at the end of the run")),
-    }, coords={"time": ("time", time, _attrs("s", "time since start of training")),
+        "survival_fraction": (("time",), fraction, _attrs("1", "Kaplan-Meier survival")),
+        "survival_lower": (("time",), lower, _attrs("1", "lower end of the pointwise 95% band")),
+        "survival_upper": (("time",), upper, _attrs("1", "upper end of the pointwise 95% band")),
+        "death_time": (("fly",), np.where(censored, np.nan, since),
+                       _attrs("s", "time of death after the start of starvation")),
+        "censored": (("fly",), censored, _attrs("1", "alive at the horizon")),
+    }, coords={"time": ("time", time, _attrs("s", "time after the start of starvation")),
                "fly": ("fly", np.arange(n_flies), _attrs("1", "virtual fly index"))},
-        attrs={"median_survival_s": float(np.median(death) - starve_from), "starve_from_s": starve_from})
+        attrs={"median_survival_s": median_survival(time, fraction),
+               "median_survival_ci95_s": list(median_interval(observed, censored)),
+               "starve_from_s": starve_from, "horizon_s": horizon, "deaths": int((~censored).sum())})
 
 
 def make_result(*, seed: int = 0, size: str = "small", omit: tuple[str, ...] = (),
