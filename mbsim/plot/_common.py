@@ -140,8 +140,9 @@ def log_time_axis(ax, tree: xr.DataTree, hours: np.ndarray) -> None:
 
 def plain_log_ticks(axis) -> None:
     """Tick labels of a log axis as plain numbers (0.1, 1, 10, 100), not powers of ten."""
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def result_title(tree: xr.DataTree) -> str:

@@ -120,6 +120,14 @@ KINDS = {
 }
 
 
+@styled
+def survival_figure(results):
+    """Kaplan-Meier curves of several results on one panel, with the log-rank test for two."""
+    made, ax = new_figure(figsize=(7.5, 4.8))
+    plot_survival(results, ax)
+    return made
+
+
 def figure(kind: str, tree: xr.DataTree, lab_data: pd.DataFrame | None = None):
     """The figure of one ``kind`` (see :data:`KINDS`) for a result, titled with what the result is."""
     made = KINDS[kind](tree, lab_data)
