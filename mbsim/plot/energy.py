@@ -137,9 +137,8 @@ def plot_plasticity_energy(tree: xr.DataTree, ax=None):
     ax.set_ylabel(axis_label("ATP spent on plasticity (log scale)", unit))
     plastic_total = float(plastic.sum())
     basal = float(atp.sel(cause="basal").sum()) if "basal" in atp["cause"].values else float("nan")
-    basal_text = f", basal use {format_amount(basal, si_unit)}" if np.isfinite(basal) else ""
-    ax.set_title(f"ATP of plastic changes by compartment and phase (total {format_amount(plastic_total, si_unit)}"
-                 f"{basal_text})")
+    basal_text = f"; basal use {format_amount(basal, si_unit)}" if np.isfinite(basal) else ""
+    ax.set_title(f"ATP of plastic changes (total {format_amount(plastic_total, si_unit)}{basal_text})")
     ax.legend(title="memory phase", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
 

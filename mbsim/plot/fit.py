@@ -64,15 +64,28 @@ def plot_fit_data(tree: xr.DataTree, ax=None, dataset: str | None = None):
                              else "time after starvation onset", "h"))
     ax.set_ylabel(MEASURED.get(kind, "surviving fraction"))
     ax.set_title(label, fontsize=9)
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize=6.5)
+    ax.legend(handles=_legend_handles(ax), fontsize=6.5)
     return ax
 
 
+def _legend_handles(ax) -> list:
+    """One entry per protocol (its colour) and one per kind of line, drawn in neutral grey."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles, labels = ax.get_legend_handles_labels()
+    protocols = [handle for handle, label in zip(handles, labels) if label.endswith(" data")]
+    kinds = [Line2D([], [], ls=":", marker="x", color="0.3", markersize=5, label="before fit"),
+             Line2D([], [], ls="-", marker="s", color="0.3", markersize=4, fillstyle="none", label="fit")]
+    if "95% posterior prediction" in labels:
+        kinds.append(Patch(color="0.3", alpha=0.25, lw=0, label="95% posterior prediction"))
+    return protocols + kinds
+
+
 def parameter_unit(row: xr.Dataset) -> tuple[float, str]:
-    """(SI per unit, label) to show a parameter in: hours or days for time constants, 1/h for slow rates."""
-    return display_unit(str(row["unit"].values), float(row["estimate"]))
+    """(SI per unit, label) to show a parameter in, chosen from the larger of its start and estimate:
+    hours or days for time constants, 1/h for slow rates."""
+    magnitude = max(abs(float(row["estimate"])), abs(float(row["start"])))
+    return display_unit(str(row["unit"].values), magnitude)
 
 
 @styled

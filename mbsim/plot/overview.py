@@ -17,11 +17,11 @@ from .survival import plot_survival
 from .weights import plot_weights, plot_weights_by_phase
 
 
-def description_line(tree: xr.DataTree) -> str:
+def description_line(tree: xr.DataTree, with_protocol: bool = True) -> str:
     """What made the result, without machine paths or commit hashes: protocol, connectome, cohort, seed,
     mbsim version."""
     attrs = tree.attrs
-    parts = [f"protocol {attrs['protocol_name']}" if "protocol_name" in attrs else "",
+    parts = [f"protocol {attrs['protocol_name']}" if with_protocol and "protocol_name" in attrs else "",
              f"connectome {attrs['connectome_name']}" if "connectome_name" in attrs else "",
              f"{attrs['n_kc']} KCs" if "n_kc" in attrs else "",
              f"cohort {attrs['cohort']}" if "cohort" in attrs else "",
@@ -44,7 +44,8 @@ def overview_figure(tree: xr.DataTree, lab_data: pd.DataFrame | None = None):
     plot_atp_flux(tree, axes[2, 0])
     plot_compartment_map(tree, axes[2, 1])
     plot_survival(tree, axes[2, 2])
-    figure.suptitle(f"{result_title(tree)}\n{description_line(tree)}", fontsize=12)
+    title = result_title(tree)
+    figure.suptitle(f"{title}\n{description_line(tree, title != tree.attrs.get('protocol_name'))}", fontsize=12)
     return figure
 
 
