@@ -73,11 +73,12 @@ def log_time_interpolation(hours: np.ndarray, values: np.ndarray, points: int = 
     overshoots the values it joins. Returns (dense hours, dense values)."""
     from scipy.interpolate import PchipInterpolator
     keep = (hours > 0) & np.isfinite(values)
-    if keep.sum() < 2:
-        return hours[keep], values[keep]
-    log_hours = np.log10(hours[keep])
+    log_hours, first = np.unique(np.log10(hours[keep]), return_index=True)      # sorted, each time once
+    values = values[keep][first]
+    if log_hours.size < 2:
+        return 10 ** log_hours, values
     dense = np.linspace(log_hours.min(), log_hours.max(), points)
-    return 10 ** dense, PchipInterpolator(log_hours, values[keep])(dense)
+    return 10 ** dense, PchipInterpolator(log_hours, values)(dense)
 
 
 @styled
