@@ -138,11 +138,14 @@ def log_time_axis(ax, tree: xr.DataTree, hours: np.ndarray) -> None:
     plain_log_ticks(ax.xaxis)
 
 
-def plain_log_ticks(axis) -> None:
-    """Tick labels of a log axis as plain numbers (0.1, 1, 10, 100), not powers of ten."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axis.set_minor_formatter(NullFormatter())
+def plain_log_ticks(axis, label_minor: bool = False) -> None:
+    """Tick labels of a log axis as plain numbers (0.1, 1, 10, 100), not powers of ten; with
+    ``label_minor`` the minor ticks (2, 3, 5 x) are labelled too, for axes spanning about a decade."""
+    from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.5))
+                             if label_minor else NullFormatter())
 
 
 def result_title(tree: xr.DataTree) -> str:

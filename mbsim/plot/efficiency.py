@@ -54,7 +54,7 @@ def per_seed_at_optimum(tree: xr.DataTree, strategy: str, n_kc: int, alpha: floa
 
 def _seeds_note(tree: xr.DataTree) -> str:
     seeds = np.unique(tree["runs"].to_dataset()["seed"].values).size
-    return f"mean ± sd over {seeds} seeds" if seeds > 1 else "one seed (no spread)"
+    return f"seed means, error bars: sd over {seeds} seeds" if seeds > 1 else "one seed (no spread)"
 
 
 @styled
@@ -86,7 +86,8 @@ def plot_energy_vs_fraction(tree: xr.DataTree, ax=None, alpha: float = 1.0, n_kc
     ax.set(xscale="log", yscale="log", xlabel="plastic fraction P",
            ylabel=f"{MEASURES.get(alpha, f'M_alpha, alpha = {alpha:g}')} to criterion")
     plain_log_ticks(ax.xaxis)
-    ax.set_title(f"Energy to criterion vs plastic fraction, {n_kc} KCs ({_seeds_note(tree)})")
+    ax.set_title(f"Energy to criterion vs plastic fraction, {n_kc} KCs")
+    ax.legend(title=_seeds_note(tree), fontsize=7, title_fontsize=7)
     return ax
 
 
@@ -123,10 +124,10 @@ def _per_size(tree: xr.DataTree, ax, alpha: float, savings: bool):
     ax.set(xscale="log", yscale="log", xlabel="number of KCs",
            ylabel=f"savings in {measure} (all plastic / best)" if savings else f"optimal {measure}")
     plain_log_ticks(ax.xaxis)
-    plain_log_ticks(ax.yaxis)
+    plain_log_ticks(ax.yaxis, label_minor=True)
     what = "Savings of each strategy" if savings else "Lowest energy to criterion"
-    ax.set_title(f"{what} vs network size ({_seeds_note(tree)})")
-    ax.legend()
+    ax.set_title(f"{what} vs network size")
+    ax.legend(title=_seeds_note(tree), title_fontsize=7)
     return ax
 
 
@@ -147,9 +148,7 @@ def _two_measures(plot, tree: xr.DataTree):
     figure, axes = new_figure(1, 2, figsize=(12, 4.6))
     for ax, alpha in zip(axes, MEASURES):
         plot(tree, ax, alpha=alpha)
-    axes[0].legend(fontsize=7)
-    if axes[1].get_legend() is not None:
-        axes[1].get_legend().remove()
+    axes[1].get_legend().remove()
     figure.suptitle(str(tree.attrs.get("title", "energy sweep")), fontsize=10)
     return figure
 
