@@ -177,3 +177,39 @@ def format_time(seconds: float) -> str:
         if abs(seconds) >= factor and abs(seconds / factor - round(seconds / factor, 2)) < 1e-9:
             return f"{round(seconds / factor, 2):g} {unit}"
     return f"{seconds:g} s"
+
+
+#: SI unit -> the units values of it are shown in, (SI per unit, label), largest unit first.
+DISPLAY_UNITS: dict[str, tuple[tuple[float, str], ...]] = {
+    "mol": tuple((factor, f"{prefix}mol") for prefix, factor in
+                 (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9), ("p", 1e-12), ("f", 1e-15), ("a", 1e-18))),
+    "mol/s": tuple((factor, f"{prefix}mol/s") for prefix, factor in
+                   (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9), ("p", 1e-12), ("f", 1e-15), ("a", 1e-18))),
+    "s": ((86400.0, "d"), (3600.0, "h"), (60.0, "min"), (1.0, "s"), (1e-3, "ms")),
+    "1/s": ((1.0, "1/s"), (1 / 60.0, "1/min"), (1 / 3600.0, "1/h")),
+    "M": ((1.0, "M"), (1e-3, "mM"), (1e-6, "µM"), (1e-9, "nM")),
+}
+DISPLAY_UNITS["mol s-1"] = DISPLAY_UNITS["mol/s"]
+DISPLAY_UNITS["/s"] = DISPLAY_UNITS["1/s"]
+
+
+def display_unit(si_unit: str, magnitude: float) -> tuple[float, str]:
+    """(SI per unit, label) of the unit to show values of about ``magnitude`` (SI) in: the largest
+    one in which the value is at least 1 (1.8e-11 mol -> (1e-12, "pmol"); 5400 s -> (3600, "h")).
+    Units without a list are kept; a dimensionless "1" gets the label "" (no brackets)."""
+    choices = DISPLAY_UNITS.get(si_unit)
+    if choices is None:
+        return 1.0, "" if si_unit in ("1", "") else si_unit
+    magnitude = abs(float(magnitude))
+    if not math.isfinite(magnitude) or magnitude == 0:
+        return 1.0, si_unit
+    for factor, label in choices:
+        if magnitude / factor >= 1.0:
+            return factor, label
+    return choices[-1]
+
+
+def format_amount(value: float, si_unit: str) -> str:
+    """A value with its unit in readable form: 3.09e-9 mol -> '3.09 nmol'."""
+    factor, label = display_unit(si_unit, value)
+    return f"{value / factor:.3g} {label}".rstrip()

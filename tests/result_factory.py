@@ -164,20 +164,26 @@ def _energy(rng) -> xr.Dataset:
 
 
 def _survival(rng, n_flies: int, median_s: float) -> xr.Dataset:
-    starve_from = 86400.0
-    death = starve_from + rng.weibull(3.0, n_flies) * median_s / np.log(2) ** (1 / 3)
-    censored = death > starve_from + 6 * 86400.0
-    death = np.minimum(death, starve_from + 6 * 86400.0)
-    time = np.linspace(0, 8 * 86400.0, 193)
-    alive = (death[None] > time[:, None]) | censored[None]
-    fraction = alive.mean(axis=1)
+    """As the engine writes it: times after the start of starvation, Kaplan-Meier from lifelines."""
+    from mbsim.metabolism.survival import kaplan_meier, median_interval, median_survival, survival_band
+    starve_from, horizon = 86400.0, 6 * 86400.0
+    since = rng.weibull(3.0, n_flies) * median_s / np.log(2) ** (1 / 3)
+    censored = since > horizon
+    observed = np.minimum(since, horizon)
+    time, fraction = kaplan_meier(observed, censored)
+    lower, upper = survival_band(observed, censored)
     return xr.Dataset({
-        "survival_fraction": (("time",), fraction, _attrs("1", "Kaplan-Meier survival fraction")),
-        "death_time": (("fly",), death, _attrs("s", "time of death or of censoring")),
-        "censored": (("fly",), censored, _attrs("1", "alive at the end of the run")),
-    }, coords={"time": ("time", time, _attrs("s", "time since start of training")),
+        "survival_fraction": (("time",), fraction, _attrs("1", "Kaplan-Meier survival")),
+        "survival_lower": (("time",), lower, _attrs("1", "lower end of the pointwise 95% band")),
+        "survival_upper": (("time",), upper, _attrs("1", "upper end of the pointwise 95% band")),
+        "death_time": (("fly",), np.where(censored, np.nan, since),
+                       _attrs("s", "time of death after the start of starvation")),
+        "censored": (("fly",), censored, _attrs("1", "alive at the horizon")),
+    }, coords={"time": ("time", time, _attrs("s", "time after the start of starvation")),
                "fly": ("fly", np.arange(n_flies), _attrs("1", "virtual fly index"))},
-        attrs={"median_survival_s": float(np.median(death) - starve_from), "starve_from_s": starve_from})
+        attrs={"median_survival_s": median_survival(time, fraction),
+               "median_survival_ci95_s": list(median_interval(observed, censored)),
+               "starve_from_s": starve_from, "horizon_s": horizon, "deaths": int((~censored).sum())})
 
 
 def _neurons(n_kc: int) -> xr.Dataset:
@@ -221,3 +227,70 @@ def make_result(*, seed: int = 0, size: str = "small", omit: tuple[str, ...] = (
     if "spiking/raster" in omit and "spiking" in children:
         children["spiking"] = xr.DataTree(children["spiking"].to_dataset())
     return xr.DataTree(xr.Dataset(attrs=_root_attrs(seed, n_kc, version)), children=children)
+
+
+def make_fit(*, seed: int = 0, posterior: bool = True) -> xr.DataTree:
+    """A synthetic fit result in the layout `mbsim fit` writes: two retention protocols, two time
+    constants (s) and a fraction, with or without a sampled posterior."""
+    rng = np.random.default_rng(seed)
+    names = ["memory.tau_labile", "memory.tau_arm", "memory.arm_fraction"]
+    units, estimate = ["s", "s", "1"], np.array([2.0 * 3600, 1.5 * 86400, 0.3])
+    times = np.array([180.0, 3600, 3 * 3600, 86400, 4 * 86400] * 2)
+    protocols = ["aversive_1x"] * 5 + ["aversive_massed_10x"] * 5
+    predicted = np.exp(-times / 20000.0) * 0.8 + 0.1
+    observed = predicted + rng.normal(0, 0.04, times.size)
+    estimates = xr.Dataset(
+        {"estimate": ("parameter", estimate), "sd": ("parameter", estimate * 0.1),
+         "lower_95": ("parameter", estimate * 0.8), "upper_95": ("parameter", estimate * 1.2),
+         "start": ("parameter", estimate * 0.7), "unit": ("parameter", units),
+         "log_scale": ("parameter", [True, True, False])},
+        coords={"parameter": names}, attrs={"log_posterior_start": -40.0, "log_posterior": -8.5})
+    predictions = xr.Dataset(
+        {"observed": ("observation", observed), "sem": ("observation", np.full(times.size, 0.05)),
+         "n": ("observation", np.full(times.size, 8)), "predicted": ("observation", predicted),
+         "predicted_start": ("observation", predicted * 0.8),
+         "dataset": ("observation", ["Tully et al. 1994"] * times.size),
+         "kind": ("observation", ["retention"] * times.size), "protocol": ("observation", protocols),
+         "time": ("observation", times, _attrs("s", "time after training"))},
+        coords={"observation": np.arange(times.size)})
+    groups = {"estimates": xr.DataTree(estimates), "predictions": xr.DataTree(predictions)}
+    if posterior:
+        chains, draws = 4, 25
+        coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+        groups["posterior"] = xr.DataTree(xr.Dataset(
+            {name: (("chain", "draw"), value * np.exp(rng.normal(0, 0.1, (chains, draws))))
+             for name, value in zip(names, estimate)}, coords=coords))
+        groups["posterior_predictive"] = xr.DataTree(xr.Dataset(
+            {"observed": (("chain", "draw", "observation"),
+                          predicted + rng.normal(0, 0.05, (chains, draws, times.size)))},
+            coords={**coords, "observation": np.arange(times.size)}))
+    attrs = {"format": "mbsim-fit/1", "title": "mbsim fit of retention.yaml", "mbsim_version": "0.1.0",
+             "git_commit": "ff9247e0123456789abcdef0123456789abcdef0"}
+    return xr.DataTree(xr.Dataset(attrs=attrs), children=groups)
+
+
+def make_sweep(*, seed: int = 0, seeds: int = 3) -> xr.DataTree:
+    """A synthetic energy sweep (runs, optimal) over two sizes and ``seeds`` seeds, computed with
+    the sweep's own :func:`mbsim.efficiency.sweep.optimal`."""
+    from mbsim.efficiency.sweep import optimal
+    rng = np.random.default_rng(seed)
+    alphas = np.array([0.0, 0.5, 1.0])
+    rows = [(strategy, parameter, n_kc, s)
+            for n_kc in (500, 2000) for s in range(seeds)
+            for strategy, parameter in [("all", 1.0)] + [(k, p) for k in ("random_mask", "top_k")
+                                                            for p in (0.3, 0.1, 0.03)] + [("caching", 0.02)]]
+    energy = np.array([[[(1e4 if a == 0 else 100.0) * (p if k != "caching" else 0.2) ** (0.5 if k == "top_k" else 1.0)
+                         * (n / 500) ** 0.3 * rng.uniform(0.9, 1.1) for a in alphas]] * 4
+                       for k, p, n, _ in rows])
+    reached = np.array([0 if k == "random_mask" and p < 0.1 else 1 for k, p, _, _ in rows], np.int8)
+    runs = xr.Dataset(
+        {"trials": ("run", rng.integers(20, 200, len(rows))), "reached": ("run", reached),
+         "accuracy": ("run", rng.uniform(0.9, 1.0, len(rows))),
+         "energy": (("run", "phase", "alpha"), energy, _attrs("1", "M_alpha to criterion"))},
+        coords={"strategy": ("run", [r[0] for r in rows]), "parameter": ("run", [r[1] for r in rows]),
+                "n_kc": ("run", [r[2] for r in rows]), "seed": ("run", [r[3] for r in rows]),
+                "phase": ("phase", ["total", "transient", "persistent", "maintenance"]),
+                "alpha": ("alpha", alphas)})
+    attrs = {"format": "mbsim-energy-sweep/1", "title": "mbsim energy sweep energy_test",
+             "mbsim_version": "0.1.0", "experiment_file": "/home/someone/energy_test.yaml"}
+    return xr.DataTree.from_dict({"/": xr.Dataset(attrs=attrs), "runs": runs, "optimal": optimal(runs)})

@@ -18,7 +18,7 @@ def result_file(tmp_path_factory):
 
 def test_inspect_prints_summary(result_file, capsys):
     """Provenance, the retention table `mbsim run` prints (sampled PI ± SEM, n, expected PI per
-    phase), energy by cause, M0/M1, survival, file size."""
+    phase), energy by cause in readable units, M0/M1, survival, file size."""
     assert main(["inspect", str(result_file)]) == 0
     out = capsys.readouterr().out
     tree = io.load(result_file)
@@ -31,7 +31,8 @@ def test_inspect_prints_summary(result_file, capsys):
     assert f"{pi:+.2f} +- {sem:.2f}" in out and all(f"{v:+7.2f}" in out for v in expected)
     assert "     4 d" in out
     share = float(tree["energy/atp"].sel(cause="basal").sum() / tree["energy/atp"].sum()) * 100
-    assert "basal" in out and f"({share:5.1f} %)" in out
+    assert "basal" in out and f"({share:.2g} %)" in out
+    assert "pmol" in out and "e-1" not in out                 # readable units, not 1.2e-11 mol
     assert "M0 per phase" in out and "M1 per phase" in out
     median_days = tree["survival"].attrs["median_survival_s"] / 86400
     assert f"survival: median {median_days:.2f} d" in out

@@ -7,7 +7,7 @@ import pytest
 
 from mbsim.errors import InputError
 from mbsim.protocol import parse_protocol_text
-from mbsim.units import parse_quantity
+from mbsim.units import format_amount, parse_quantity
 
 
 @pytest.mark.parametrize("text, dimension, si", [
@@ -61,3 +61,12 @@ def test_a_protocol_with_an_infinite_quantity_is_refused_where_it_is(place, valu
     with pytest.raises(InputError, match="finite") as error:
         parse_protocol_text(text, "bad.yaml")
     assert error.value.line in (3, 4) and place in error.value.field
+
+
+@pytest.mark.parametrize("value, unit, shown", [
+    (3.09e-9, "mol", "3.09 nmol"), (2.86e-17, "mol", "28.6 amol"), (7200.0, "s", "2 h"),
+    (1.296e6, "s", "15 d"), (4.17e-5, "1/s", "0.15 1/h"), (3.2e-14, "mol/s", "32 fmol/s"),
+    (0.3, "1", "0.3"), (0.0, "mol", "0 mol"), (2.0, "Hz", "2 Hz")])
+def test_amounts_shown_in_readable_units(value, unit, shown):
+    """Display units: the largest one in which the value is at least 1; unknown units kept."""
+    assert format_amount(value, unit) == shown

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..report import retention_table
-from ..units import format_time
+from ..units import format_amount, format_time
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -58,11 +58,12 @@ def provenance_lines(tree: xr.DataTree) -> list[str]:
 
 
 def energy_lines(energy: xr.Dataset) -> list[str]:
+    """ATP per cause in readable units (nmol, pmol, ...) with its share, then M0 and M1 per phase."""
     atp = energy["atp"].sum("compartment")
     total = float(atp.sum())
     unit = energy["atp"].attrs.get("units", "mol")
-    lines = [f"energy: ATP consumed over the run (mean per fly), total {total:.3e} {unit}"]
-    lines += [f"  {str(cause):<20} {float(value):.3e} {unit}  ({100 * float(value) / total:5.1f} %)"
+    lines = [f"energy: ATP consumed over the run (mean per fly), total {format_amount(total, unit)}"]
+    lines += [f"  {str(cause):<20} {format_amount(float(value), unit):>12}  ({100 * float(value) / total:.2g} %)"
               for cause, value in zip(atp["cause"].values, atp.values)] if total > 0 else []
     for name in ("M0", "M1"):
         if name in energy:

@@ -1,11 +1,15 @@
-"""Helpers shared by the figure modules: lazy Agg matplotlib, missing-group notes, names and saving."""
+"""Helpers shared by the figure modules: lazy Agg matplotlib, one style, labels with units, missing-group
+notes, names and saving."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from ..units import display_unit
 
 #: The 15 MB compartments in lobe order, and the lobe each belongs to.
 COMPARTMENTS = ("g1", "g2", "g3", "g4", "g5", "b'1", "b'2", "a'1", "a'2", "a'3", "a1", "a2", "a3", "b1", "b2")
@@ -15,6 +19,13 @@ PHASE_COLORS = {"total": "black", "labile": "tab:orange", "ARM": "tab:blue", "LT
 
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
+
+#: The style of every mbsim figure (matplotlib rcParams, applied while a figure is drawn).
+STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
+         "ytick.labelsize": 8, "legend.fontsize": 7.5, "legend.frameon": False,
+         "axes.spines.top": False, "axes.spines.right": False, "lines.linewidth": 1.4,
+         "lines.markersize": 4.5, "errorbar.capsize": 2.5, "figure.dpi": 100, "savefig.dpi": 150,
+         "image.cmap": "viridis", "axes.titlelocation": "left"}
 
 
 def pyplot():
@@ -26,11 +37,28 @@ def pyplot():
     return plt
 
 
+def styled(draw):
+    """Decorator: draw the figure or panel in :data:`STYLE`."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return drawn
+
+
+def new_figure(rows: int = 1, columns: int = 1, **options):
+    """A figure and its Axes in :data:`STYLE`, constrained layout."""
+    import matplotlib
+    with matplotlib.rc_context(STYLE):
+        return pyplot().subplots(rows, columns, layout="constrained", **options)
+
+
 def axes_or_new(ax, figsize=(6.0, 4.0)):
     """The given Axes, or the Axes of a new figure."""
     if ax is not None:
         return ax
-    figure, ax = pyplot().subplots(figsize=figsize, layout="constrained")
+    figure, ax = new_figure(figsize=figsize)
     return ax
 
 
@@ -70,30 +98,65 @@ def lobe_of(name: str) -> str:
     return "?"
 
 
-def label_with_units(variable: xr.DataArray, fallback: str) -> str:
-    """'long name [units]' from a variable's attrs."""
-    name = variable.attrs.get("long_name", fallback)
-    units = variable.attrs.get("units")
-    return f"{name} [{units}]" if units else name
+def axis_label(quantity: str, unit: str | None) -> str:
+    """'quantity [unit]'; a dimensionless quantity (unit "1", "" or None) is named without brackets."""
+    return quantity if unit in (None, "", "1") else f"{quantity} [{unit}]"
 
 
-def scaled_mol(values: np.ndarray) -> tuple[np.ndarray, str]:
-    """Amounts in mol rescaled to a readable prefix: (values, "pmol") etc."""
-    finite = np.abs(values[np.isfinite(values)])
-    peak = float(finite.max()) if finite.size else 1.0
-    for factor, prefix in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m")):
-        if peak < factor * 1e3:
-            return values / factor, f"{prefix}mol"
-    return values, "mol"
+def unit_for(values: np.ndarray, si_unit: str) -> tuple[float, str]:
+    """(SI per unit, label) of the readable unit for values in ``si_unit``, from their largest magnitude."""
+    finite = np.abs(np.asarray(values, float)[np.isfinite(values)])
+    return display_unit(si_unit, float(finite.max()) if finite.size else 0.0)
+
+
+def scaled(values: np.ndarray, si_unit: str) -> tuple[np.ndarray, str]:
+    """Values in ``si_unit`` in their readable unit: (values / factor, label), e.g. mol -> pmol."""
+    factor, label = unit_for(values, si_unit)
+    return np.asarray(values, float) / factor, label
+
+
+def training_end_hours(tree: xr.DataTree) -> float | None:
+    """End of training after its start [h] (attribute of /retention), or None."""
+    retention = group(tree, "retention")
+    end = None if retention is None else retention.attrs.get("training_end_s")
+    return None if end is None else float(end) / SECONDS_PER_HOUR
+
+
+def log_time_axis(ax, tree: xr.DataTree, hours: np.ndarray) -> None:
+    """Log time axis in hours since the start of training, with the training period shaded, so
+    training (minutes to hours) and decay (days) both show."""
+    ax.set_xscale("log")
+    positive = hours[hours > 0]
+    if positive.size:
+        ax.set_xlim(positive.min(), hours.max())
+    end = training_end_hours(tree)
+    if end is not None and positive.size and end > positive.min():
+        ax.axvspan(positive.min(), end, color="0.92", zorder=0, lw=0)
+        ax.text(np.sqrt(positive.min() * end), 0.99, "training", transform=ax.get_xaxis_transform(),
+                ha="center", va="top", fontsize=7, color="0.3", zorder=6)
+    ax.set_xlabel(axis_label("time since the start of training (log scale)", "h"))
+    plain_log_ticks(ax.xaxis)
+
+
+def plain_log_ticks(axis, label_minor: bool = False) -> None:
+    """Tick labels of a log axis as plain numbers (0.1, 1, 10, 100), not powers of ten; with
+    ``label_minor`` the minor ticks (2, 3, 5 x) are labelled too, for axes spanning about a decade."""
+    from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.5))
+                             if label_minor else NullFormatter())
 
 
 def result_title(tree: xr.DataTree) -> str:
-    return str(tree.attrs.get("title") or tree.attrs.get("protocol_name") or "mbsim result")
+    """What the result is, for titles and legends: its title, or its protocol's name (never a file)."""
+    name = tree.attrs.get("title") or tree.attrs.get("protocol_name") or "mbsim result"
+    return str(name).removeprefix("mbsim run of ")
 
 
 def save_figure(figure, path: str | Path) -> Path:
     """Write the figure (format from the suffix: .png, .pdf, .svg) and close it."""
     path = Path(path)
-    figure.savefig(path, dpi=150)
+    figure.savefig(path, dpi=STYLE["savefig.dpi"])
     pyplot().close(figure)
     return path

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from ._common import axes_or_new, group, note_missing, pretty_compartment, scaled_mol
+from ._common import axes_or_new, axis_label, group, note_missing, pretty_compartment, scaled, styled
 
 #: compartment -> (x, y, width, height) of its box in the schematic (arbitrary units).
 LAYOUT: dict[str, tuple[float, float, float, float]] = {
@@ -31,11 +31,12 @@ def energy_per_compartment(tree: xr.DataTree) -> tuple[dict[str, float], str] | 
     if energy is None:
         return None
     total = energy["atp"].sum("cause")
-    amounts, unit = scaled_mol(total.values)
+    amounts, unit = scaled(total.values, energy["atp"].attrs.get("units", "mol"))
     values = {str(c): float(v) for c, v in zip(total["compartment"].values, amounts)}
-    return values, f"ATP consumed over the run [{unit}]"
+    return values, axis_label("ATP consumed over the run", unit)
 
 
+@styled
 def plot_compartment_map(tree: xr.DataTree | None = None, ax=None, values: Mapping[str, float] | None = None,
                          label: str | None = None, cmap: str = "viridis"):
     """Draw the lobes; color compartments by ``values`` (default: ATP per compartment from /energy).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ._common import axes_or_new, group, note_missing
+from ._common import axes_or_new, group, note_missing, styled
 
 
+@styled
 def plot_raster(tree: xr.DataTree, ax=None):
     """Spike times of KCs in the window stored in /spiking/raster (time from window start)."""
     ax = axes_or_new(ax)
@@ -29,6 +30,7 @@ def plot_raster(tree: xr.DataTree, ax=None):
     return ax
 
 
+@styled
 def plot_sparseness(tree: xr.DataTree, ax=None):
     """Fraction of KCs active in each simulated window (bars), the window of the raster highlighted."""
     ax = axes_or_new(ax)
