@@ -57,7 +57,7 @@ from mbsim.errors import SimulationError
 
 from .finite_differences import finite_difference_jacobian, perturbation_groups
 from .ndf_differences import (ALPHA, ERROR_CONST, MAX_ORDER, column_norms, interpolate_last_step,
-                              predict, rescale_differences)
+                              predict, rescale_differences, step_change_matrices)
 from .newton_matrices import DenseNewton
 
 NEWTON_MAXITER = 4
@@ -208,6 +208,9 @@ class _Run:
         self.event_times = np.full(k, np.nan)
         self.steps = np.zeros(k, int)
         self.fun_calls = self.jac_calls = self.factorizations = 0
+        # common steps update every column's arrays at once (fired columns, with zero derivative
+        # and zero differences, stay frozen under any update), independent columns the chosen ones
+        self.common = not solver.independent
         self.culprit = "no column identified"
 
     # --- how the columns decide: alone, or together -------------------------------------------
@@ -372,9 +375,21 @@ class _Run:
         return g
 
     # --- one round -------------------------------------------------------------------------------
+    def chosen(self, columns: np.ndarray):
+        """Where array updates apply: the chosen columns, or (common steps) every column."""
+        return True if self.common else columns
+
     def change_step(self, columns: np.ndarray, factor) -> None:
         """Multiply the step size of the chosen columns by ``factor`` (scalar or (k,))."""
         factor = np.broadcast_to(np.asarray(factor, dtype=float), (self.k,))
+        if self.common:      # one order and one factor: one product for the whole array
+            first = int(np.flatnonzero(columns)[0])
+            o = int(self.order[first])
+            ru = step_change_matrices(o, factor[first:first + 1])[0]
+            self.D[:o + 1] = np.tensordot(ru.T, self.D[:o + 1], axes=1)
+            self.h = self.h * factor[first]
+            self.n_equal[:] = 0
+            return
         rescale_differences(self.D, self.order, factor, columns)
         self.h = np.where(columns, self.h * factor, self.h)
         self.n_equal[columns] = 0
@@ -411,10 +426,13 @@ class _Run:
         self.h = np.where(columns, t_new - t, self.h)
         self.t_new = t_new
         y_predict, psi = predict(self.D, self.order)
-        np.copyto(self.y_predict, y_predict, where=columns)
-        np.copyto(self.psi, psi, where=columns)
-        np.copyto(self.scale, self.atol + solver.rtol * np.abs(y_predict), where=columns)
+        where = self.chosen(columns)
+        np.copyto(self.y_predict, y_predict, where=where)
+        np.copyto(self.psi, psi, where=where)
+        np.copyto(self.scale, self.atol + solver.rtol * np.abs(y_predict), where=where)
         self.c[columns] = self.h[columns] / ALPHA[self.order[columns]]
+        if self.common:      # one c for the whole array, so that it is factorised as one
+            self.c[:] = self.c[np.flatnonzero(columns)[0]]
         with np.errstate(invalid="ignore"):
             stale = ~(np.abs(self.c / self.c_factored - 1) <= MAX_GAMMA_CHANGE)
         self.need_factor |= self.any_of(stale, columns)
@@ -422,8 +440,8 @@ class _Run:
         self.attempt &= ~columns
 
     def restart_newton(self, columns: np.ndarray) -> None:
-        np.copyto(self.y_iter, self.y_predict, where=columns)
-        np.copyto(self.d, 0.0, where=columns)
+        np.copyto(self.y_iter, self.y_predict, where=self.chosen(columns))
+        np.copyto(self.d, 0.0, where=self.chosen(columns))
         self.iteration[columns], self.dy_norm_old[columns] = 0, np.nan
 
     def newton_iteration(self, running: np.ndarray):
@@ -441,7 +459,8 @@ class _Run:
         residual = self.c * F - self.psi - self.d
         dy = np.empty_like(residual)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            correction = 2 / (1 + self.c / self.c_factored)
+            # (a column never factorised is frozen: zero factors, no correction)
+            correction = np.where(np.isnan(self.c_factored), 1.0, 2 / (1 + self.c / self.c_factored))
             dy[:self.lead] = correction * self.solver.newton_matrices.solve(
                 self.factors, residual[:self.lead])
             dy[self.lead:] = residual[self.lead:]     # quadrature rows: explicit corrector
@@ -451,8 +470,8 @@ class _Run:
                                                    * dy_norm > tol))
             failed = running & (bad_F | ~np.isfinite(dy_norm) | diverging)
             ok = running & ~failed
-            np.add(self.y_iter, dy, out=self.y_iter, where=ok)
-            np.add(self.d, dy, out=self.d, where=ok)
+            np.add(self.y_iter, dy, out=self.y_iter, where=self.chosen(ok))
+            np.add(self.d, dy, out=self.d, where=self.chosen(ok))
             converged = ok & ((dy_norm == 0) | ((it > 0) & (rate / (1 - rate) * dy_norm < tol)))
         going = ok & ~converged
         exhausted = going & (it + 1 >= NEWTON_MAXITER)
@@ -504,17 +523,21 @@ class _Run:
         self.n_equal[columns] += 1
         self.t_old = self.t.copy()
         self.t = np.where(columns, self.t_new, self.t)
-        np.copyto(self.y, self.y_iter, where=columns)
+        np.copyto(self.y, self.y_iter, where=self.chosen(columns))
         self.proposed[columns] = np.where(np.isnan(self.unclamped), self.h, self.unclamped)[columns]
-        D, d, chosen = self.D, self.d, np.flatnonzero(columns)
-        order = self.order[chosen]
-        D[order + 2, :, chosen] = (d[:, chosen] - D[order + 1, :, chosen].T).T
-        D[order + 1, :, chosen] = d[:, chosen].T
-        every = columns.all() and order.min() == order.max()
-        for i in reversed(range(int(order.max()) + 1)):
-            if every:
+        D, d = self.D, self.d
+        if self.common:
+            o = int(self.order[0])
+            D[o + 2] = d - D[o + 1]
+            D[o + 1] = d
+            for i in reversed(range(o + 1)):
                 D[i] += D[i + 1]
-            else:
+        else:
+            chosen = np.flatnonzero(columns)
+            order = self.order[chosen]
+            D[order + 2, :, chosen] = (d[:, chosen] - D[order + 1, :, chosen].T).T
+            D[order + 1, :, chosen] = d[:, chosen].T
+            for i in reversed(range(int(order.max()) + 1)):
                 np.add(D[i], D[i + 1], out=D[i], where=columns & (self.order >= i))
         fired = (self.locate_events(columns) if self.event is not None
                  else np.zeros(self.k, bool))
@@ -539,7 +562,7 @@ class _Run:
                 -1 / (order + np.arange(3)[:, None]))
         best = np.argmax(factors, axis=0)
         factor = np.minimum(MAX_FACTOR, safety * np.max(factors, axis=0))
-        self.order = np.where(columns, order + best - 1, order)
+        self.order = np.where(self.chosen(columns), order + best - 1, order)
         self.change_step(columns, np.where(columns, factor, 1.0))
         self.proposed[columns] = self.h[columns]
 
@@ -598,7 +621,7 @@ class _Run:
             self.set_up(self.attempt & running)
         need = self.need_factor & running
         if need.any():
-            self.factor(need)
+            self.factor(np.ones(self.k, bool) if self.common else need)
             self.need_factor &= ~need
         converged, failed = self.newton_iteration(running)
         if failed.any():
