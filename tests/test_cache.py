@@ -48,7 +48,7 @@ def counted_builds(cache, monkeypatch):
     shutil.copytree(cache, intact, dirs_exist_ok=True)
     builds = []
 
-    def build(structure, params, directory):
+    def build(structure, params, directory, pn_spikes=False):
         builds.append(directory)
         shutil.copytree(intact, directory, dirs_exist_ok=True)
         (directory / "manifest.json").unlink()

@@ -106,21 +106,27 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def cache_entry(structure: NetworkStructure, params: NetworkParameters) -> Path:
-    """Where the compiled network of this structure and parameter set lives in the cache."""
+def cache_entry(structure: NetworkStructure, params: NetworkParameters,
+                pn_spikes: bool = False) -> Path:
+    """Where the compiled network of this structure and parameter set lives in the cache
+    (``pn_spikes``: the variant that also monitors PN spikes)."""
     key = f"{structure.digest()}-{params.digest(kinds=('compiled',))}-{code_version()}"
-    return cache_dir() / "network" / key
+    return cache_dir() / "network" / (f"{key}-pn" if pn_spikes else key)
 
 
-def is_cached(structure: NetworkStructure, params: NetworkParameters) -> bool:
+def is_cached(structure: NetworkStructure, params: NetworkParameters,
+              pn_spikes: bool = False) -> bool:
     """True when the cache holds an intact compiled network for this structure and parameter set."""
-    return verified_manifest(cache_entry(structure, params))[0] is not None
+    return verified_manifest(cache_entry(structure, params, pn_spikes))[0] is not None
 
 
-def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> CompiledNetwork:
+def compiled_network(structure: NetworkStructure, params: NetworkParameters,
+                     pn_spikes: bool = False) -> CompiledNetwork:
     """The compiled network for this structure and parameter set, built if not yet in the cache
-    and rebuilt (once, with a warning) if the cached one is damaged."""
-    directory = cache_entry(structure, params)
+    and rebuilt (once, with a warning) if the cached one is damaged. KC, MBON and DAN spikes are
+    always monitored; PN spikes (the largest share of a window's spikes, ~10% of its run time)
+    only in the ``pn_spikes`` variant, compiled when PN trains are first asked for."""
+    directory = cache_entry(structure, params, pn_spikes)
     root, key = directory.parent, directory.name
     root.mkdir(parents=True, exist_ok=True)
     reclaim_chunk_folders()
@@ -132,7 +138,7 @@ def compiled_network(structure: NetworkStructure, params: NetworkParameters) -> 
                                directory, damage)
             staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=root))
             try:
-                manifest = _build(structure, params, staging)
+                manifest = _build(structure, params, staging, pn_spikes)
                 manifest["checksums"] = _checksums(staging)
                 (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
                 if directory.exists():
@@ -244,7 +250,8 @@ def _namespace(params: NetworkParameters) -> dict:
     return ns | equations.noise_functions() | {"apl_inhibition": equations.apl_inhibition()}
 
 
-def _build(structure: NetworkStructure, params: NetworkParameters, directory: Path) -> dict:
+def _build(structure: NetworkStructure, params: NetworkParameters, directory: Path,
+           pn_spikes: bool = False) -> dict:
     """Generate and compile the standalone project in ``directory``; return its manifest."""
     import brian2 as b2
 
@@ -328,7 +335,7 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                dan.run_regularly(equations.noise_update("dan", equations.STREAM_DAN),
                                  dt=every_noise)]
     monitors = {name: b2.SpikeMonitor(groups[name], variables=[], name=f"{name}_spikes")
-                for name in ("pn", "kc", "mbon", "dan")}
+                for name in (("pn",) if pn_spikes else ()) + ("kc", "mbon", "dan")}
     net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *monitors.values())
     net.run(params.chunk_duration * b2.second, namespace=ns)
     b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)

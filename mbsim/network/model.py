@@ -55,7 +55,7 @@ class MushroomBodyNetwork:
         self.odors = odors if odors is not None else OdorLibrary.synthetic(self.params)
         self.connectome = connectome
         self.structure = build_structure(connectome)
-        self._compiled: CompiledNetwork | None = None
+        self._compiled: dict[bool, CompiledNetwork] = {}     # by "monitors PN spikes"
 
     # --- names the memory engine relies on --------------------------------------------------
     @property
@@ -90,13 +90,14 @@ class MushroomBodyNetwork:
     @property
     def is_compiled(self) -> bool:
         """True when the compiled network is loaded or waits in the cache folder."""
-        return self._compiled is not None or is_cached(self.structure, self.params)
+        return False in self._compiled or is_cached(self.structure, self.params)
 
-    def compile(self) -> CompiledNetwork:
-        """Build (or find in the cache) the compiled network; done automatically on first use."""
-        if self._compiled is None:
-            self._compiled = compiled_network(self.structure, self.params)
-        return self._compiled
+    def compile(self, pn_spikes: bool = False) -> CompiledNetwork:
+        """Build (or find in the cache) the compiled network; done automatically on first use.
+        ``pn_spikes``: the variant that also records PN spike trains (compiled when first asked)."""
+        if pn_spikes not in self._compiled:
+            self._compiled[pn_spikes] = compiled_network(self.structure, self.params, pn_spikes)
+        return self._compiled[pn_spikes]
 
     # --- simulation ---------------------------------------------------------------------------
     def simulate(self, window: Window, efficacy: np.ndarray | None = None,
@@ -120,7 +121,7 @@ class MushroomBodyNetwork:
         for start in range(0, len(per_synapse), width):
             group = per_synapse[start:start + width]
             padded = group + [np.ones_like(group[0])] * (width - len(group))
-            spikes, pn_counts = self._run(window, inputs, np.concatenate(padded))
+            spikes, pn_counts = self._run(window, inputs, np.concatenate(padded), "PN" in record)
             results += self._summarise(window, inputs, spikes, pn_counts, record, len(group))
         return results
 
@@ -142,9 +143,11 @@ class MushroomBodyNetwork:
         unassigned = 1.0 - np.asarray(averaging.sum(axis=1))
         return (per_syn + unassigned).ravel()
 
-    def _run(self, window: Window, inputs: WindowInputs, synapse_efficacy: np.ndarray):
-        """Spikes and PN counts of one call; ``synapse_efficacy`` holds every column's synapses."""
-        compiled = self.compile()
+    def _run(self, window: Window, inputs: WindowInputs, synapse_efficacy: np.ndarray,
+             pn_spikes: bool = False):
+        """Spikes and PN counts of one call; ``synapse_efficacy`` holds every column's synapses;
+        ``pn_spikes``: also the PN spike trains."""
+        compiled = self.compile(pn_spikes)
         bins, chunk = compiled.bins, self.params.chunk_duration
         steps_per_chunk = int(round(chunk / self.params.time_step))
         constant = {f"{group}.manipulation_set": inputs.manipulation_set[cls]
@@ -154,7 +157,7 @@ class MushroomBodyNetwork:
         constant |= {"kc_mbon.efficacy": synapse_efficacy,
                      "window_seed": np.array([_seed_value(window)])}
         state: dict[str, np.ndarray] = {}
-        spikes = {g: ([], []) for g in ("pn", "kc", "mbon", "dan")}
+        spikes = {g: ([], []) for g in (("pn",) if pn_spikes else ()) + ("kc", "mbon", "dan")}
         pn_counts = {"spike_count": 0, "release_count": 0}
         for k in range(inputs.n_chunks):
             rows = slice(k * bins, (k + 1) * bins)
