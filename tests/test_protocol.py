@@ -44,7 +44,9 @@ def test_shipped_protocol_validates_and_expands(path):
     schedule = protocol.schedule()
     assert schedule.trials[0].start == 0.0
     assert schedule.training_end == pytest.approx(schedule.trials[-1].end)
-    assert all(time > schedule.training_end for time in schedule.test_times)
+    ends = {phase.name: phase.end for phase in schedule.phases}
+    assert all(test.time == pytest.approx(ends[test.after] + test.retention_time) and
+               test.retention_time > 0 for test in schedule.tests)
     assert schedule.feeding[0][0] == -math.inf
     for trial in schedule.trials:
         stops = [p.stop for p in trial.odors] + [p.stop for p in trial.sugar] + \
