@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..documents import read_document
-from ..io import check_destination, write_atomically
 from ..paths import PROTOCOLS_DIR
 from ..protocol.migrate import migrate_text
 
@@ -30,6 +29,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     if args.output is None:
         print(migrated, end="")
         return 0
+    from ..io import check_destination, write_atomically   # xarray: only when writing
     destination = check_destination(args.output)
     write_atomically(destination, lambda temporary: temporary.write_text(migrated, encoding="utf-8"))
     print(f"wrote {destination}")
