@@ -144,15 +144,14 @@ def _add_windows(nwbfile, tree) -> None:
     """Each spiking window as an epoch; its stimuli as rows of interval tables."""
     from pynwb.epoch import TimeIntervals
 
-    from .engine.windows import test_label, test_window, trial_window
+    from .engine.windows import test_window, trial_window
     from .protocol import parse_protocol_text
     attrs, spiking = tree.attrs, tree["spiking"].to_dataset()
     schedule = parse_protocol_text(attrs["protocol_text"], attrs.get("protocol_file") or
                                    "the result's protocol").schedule()
     windows = {window.label: window for window in
                [trial_window(t, schedule.interventions, False, 0) for t in schedule.trials]
-               + [test_window(t, schedule.cs_plus, schedule.cs_minus, schedule.interventions,
-                              False, 0, test_label(t, schedule)) for t in schedule.tests]}
+               + [test_window(test, schedule.interventions, False, 0) for test in schedule.tests]}
     tables = {
         "odor_presentations": ("odor pulses", {"odor": "odor name", "concentration":
                                                "dilution factor (1 = as tabulated)"}),

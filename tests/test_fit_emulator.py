@@ -17,8 +17,7 @@ TOLERANCE = 0.08   # on P(avoid CS+); measured up to 0.069 (potentiated avoidanc
 def setup():
     view = Model(metabolism=False).network
     schedule = load_protocol("aversive_1x").schedule()
-    window = make_test_window(schedule.training_end + 180, schedule.cs_plus, schedule.cs_minus, (),
-                              False, 11, "test at 3 min")
+    window = make_test_window(schedule.tests[0], (), False, 11)   # the test at 3 min
     return view, EmulatedReadout(view), window
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from mbsim.paths import PROTOCOLS_DIR
 from mbsim.protocol import load_protocol, parse_protocol_text, shipped_protocols
-from mbsim.protocol.jsonschema import SCHEMA_PATH, schema_text
+from mbsim.protocol.jsonschema import SCHEMA_PATHS, schema_text
 
 SHIPPED = shipped_protocols()
 
@@ -44,7 +44,9 @@ def test_shipped_protocol_validates_and_expands(path):
     schedule = protocol.schedule()
     assert schedule.trials[0].start == 0.0
     assert schedule.training_end == pytest.approx(schedule.trials[-1].end)
-    assert all(test > schedule.training_end for test in schedule.tests)
+    ends = {phase.name: phase.end for phase in schedule.phases}
+    assert all(test.time == pytest.approx(ends[test.after] + test.retention_time) and
+               test.retention_time > 0 for test in schedule.tests)
     assert schedule.feeding[0][0] == -math.inf
     for trial in schedule.trials:
         stops = [p.stop for p in trial.odors] + [p.stop for p in trial.sugar] + \
@@ -58,8 +60,8 @@ def test_spaced_schedule_numbers():
     starts = [trial.start for trial in schedule.trials]
     assert starts == pytest.approx([index * (165 + 900) for index in range(10)])
     assert schedule.training_end == pytest.approx(9 * 1065 + 165)
-    assert schedule.tests[0] == pytest.approx(9750 + 180)
-    assert schedule.tests[-1] == pytest.approx(9750 + 7 * 86400)
+    assert schedule.test_times[0] == pytest.approx(9750 + 180)
+    assert schedule.test_times[-1] == pytest.approx(9750 + 7 * 86400)
     trial = schedule.trials[0]
     assert [(p.odor, p.start, p.stop) for p in trial.odors] == [
         ("3-octanol", 0.0, 60.0), ("4-methylcyclohexanol", 105.0, 165.0)]
@@ -100,7 +102,7 @@ def test_interventions_in_absolute_time():
     cold = load_protocol(PROTOCOLS_DIR / "aversive_1x_cold_shock.yaml").schedule()
     (shock,) = cold.interventions
     assert (shock.kind, shock.start, shock.stop) == ("cold_shock", 165.0 + 7200.0, 165.0 + 7320.0)
-    assert cold.tests == (165.0 + 3 * 3600.0,)
+    assert cold.test_times == (165.0 + 3 * 3600.0,)
     mp1 = load_protocol(PROTOCOLS_DIR / "aversive_spaced_10x_starved_mp1_activation.yaml").schedule()
     (activation,) = mp1.interventions
     assert activation.targets == ("PPL1-g1pedc", "PPL1-g2a'1")
@@ -142,6 +144,8 @@ def test_protocol_keeps_source_and_hash():
     assert load_protocol("aversive_1x").source_file.endswith("aversive_1x.yaml")
 
 
-def test_json_schema_file_is_current():
-    """protocols/schema.json equals what the models generate (regenerate: python -m mbsim.protocol.jsonschema)."""
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text()
+@pytest.mark.parametrize("version", sorted(SCHEMA_PATHS))
+def test_json_schema_file_is_current(version):
+    """protocols/schema.json (v1) and schema-v2.json equal what the models generate (regenerate:
+    python -m mbsim.protocol.jsonschema)."""
+    assert SCHEMA_PATHS[version].read_text(encoding="utf-8") == schema_text(version)

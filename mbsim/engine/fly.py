@@ -22,7 +22,7 @@ from .memory import PHASES, SynapticMemory
 from .outcome import FlyOutcome, window_record
 from .recording import Recording
 from .slow import ARM, CAPTURE, HEAD, MP1, SIGNAL, Conditions, SlowLayer
-from .windows import WindowCache, test_label, test_window, trial_window
+from .windows import WindowCache, test_window, trial_label, trial_window
 
 #: Phases read at every test: all stores together, then each store alone.
 TEST_PHASES = ("total",) + PHASES
@@ -140,14 +140,14 @@ class Fly:
         return min([0.0, *starts])
 
     def end_time(self) -> float:
-        return max([self.schedule.training_end, *self.schedule.tests])
+        return max([self.schedule.training_end, *self.schedule.test_times])
 
     def breakpoints(self) -> np.ndarray:
         s = self.schedule
         times = [self.start_time(), 0.0, self.end_time()]
         for trial in s.trials:
             times += [trial.start, trial.start + trial.stimulus_duration]
-        times += list(s.tests) + [start for start, _ in s.feeding]
+        times += list(s.test_times) + [start for start, _ in s.feeding]
         for item in s.interventions:
             times += [item.start, item.stop]
         times = np.asarray(times, dtype=float)
@@ -192,7 +192,9 @@ class Fly:
                     windows=[[] for _ in range(k)])
         starts = {round(t.start, 9) for t in s.trials}
         ends = {round(t.start + t.stimulus_duration, 9): t for t in s.trials}
-        tests = {round(t, 9): i for i, t in enumerate(s.tests)} if with_tests else {}
+        tests: dict[float, list[int]] = {}
+        for index, test in enumerate(s.tests if with_tests else ()):
+            tests.setdefault(round(test.time, 9), []).append(index)
         cold_shocks = {round(i.start, 9) for i in s.interventions if i.kind == "cold_shock"}
         for t0, t1 in zip(points[:-1], points[1:]):
             if round(t0, 9) in starts and self.mp1_forcing(t0) is None:
@@ -202,14 +204,14 @@ class Fly:
             key = round(t1, 9)
             if key in ends:
                 self.train(ends[key], walk)
-                self.progress(f"training trial {ends[key].index + 1}")
+                self.progress(trial_label(ends[key]))
                 walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
                                else np.maximum(walk.y[MP1], self.mp1_episode(walk, t1)))
             if key in cold_shocks:
                 walk.memory.cold_shock()
-            if key in tests:
-                walk.p_avoid[tests[key]] = self.test(t1, walk)
-                self.progress(test_label(t1, s))
+            for index in tests.get(key, ()):
+                walk.p_avoid[index] = self.test(s.tests[index], walk)
+                self.progress(s.tests[index].label)
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
@@ -283,12 +285,12 @@ class Fly:
             for column in self._recorded(seed, window.label):
                 self._keep_spikes(walk, column, window.label, trial.start, results[seed])
 
-    def test(self, t, walk: Walk) -> np.ndarray:
-        """P(avoid CS+) read through each phase's efficacy: (len(TEST_PHASES), k)."""
-        s = self.schedule
-        label = test_label(t, s)
-        windows = {seed: test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
-                                     seed, label) for seed in self.groups}
+    def test(self, test, walk: Walk) -> np.ndarray:
+        """P(avoid the first side) of a :class:`~mbsim.protocol.schedule.Test` read through each
+        phase's efficacy: (len(TEST_PHASES), k)."""
+        s, t, label = self.schedule, test.time, test.label
+        windows = {seed: test_window(test, s.interventions, not self.fed(t), seed)
+                   for seed in self.groups}
         efficacies = [walk.memory.efficacy(self.params, PHASES if phase == "total" else (phase,))
                       for phase in TEST_PHASES]
 

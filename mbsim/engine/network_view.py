@@ -57,13 +57,13 @@ class NetworkView:
 
     def validate_schedule(self, schedule, protocol=None) -> None:
         """Check every odor and manipulation target against the network, naming the protocol line."""
-        checks = [(("odors", "cs_plus", "name"), schedule.cs_plus.name, "odor"),
-                  (("odors", "cs_minus", "name"), schedule.cs_minus.name, "odor")]
-        index = 0
-        for item in schedule.interventions:
-            if item.kind in ("activate", "block"):
-                checks.append((("interventions", index, "targets"), item.targets, "targets"))
-            index += 1
+        checks = [(("odors", key, "name"), odor.name, "odor") for key, odor in schedule.odors]
+        checks += [(("interventions", item.source, "targets"), item.targets, "targets")
+                   for item in schedule.interventions if item.kind in ("activate", "block")]
+        phases = [phase.name for phase in schedule.phases]
+        checks += [(("phases", phases.index(trial.phase), "reinforcement", "dan_activation",
+                     "targets"), manipulation.targets, "targets")
+                   for trial in schedule.trials for manipulation in trial.manipulations]
         for path, value, kind in checks:
             try:
                 if kind == "odor":

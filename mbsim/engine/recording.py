@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from ..errors import InputError
 from ..limits import MAX_COHORT
 from ..stimulus import SPIKING_CLASSES
-from .windows import TEST_DURATION, test_label, trial_label
+from .windows import TEST_DURATION, trial_label
 
 #: Mean rates [Hz] the size estimate assumes per class: above the default network's rates in
 #: odor windows (PN ~13, KC ~0.1, MBON ~25, DAN ~1 Hz; assumption, an estimate, not a bound).
@@ -74,7 +74,7 @@ class Recording:
 def window_labels(schedule) -> list[tuple[str, float]]:
     """(label, duration [s]) of every spiking window of a schedule, in time order."""
     every = [(trial_label(t), t.stimulus_duration) for t in schedule.trials]
-    return every + [(test_label(t, schedule), TEST_DURATION) for t in schedule.tests]
+    return every + [(test.label, TEST_DURATION) for test in schedule.tests]
 
 
 def parse_recording(classes: str, windows: str, flies: str) -> Recording:

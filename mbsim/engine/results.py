@@ -18,21 +18,36 @@ def _attrs(units: str, long_name: str) -> dict:
     return {"units": units, "long_name": long_name}
 
 
-def retention_dataset(outcomes, test_times, rng: np.random.Generator):
+def retention_dataset(outcomes, tests, rng: np.random.Generator):
     """PI per test and phase from each fly's choice, plus the per-fly choices.
 
-    ``test_times`` are retention times: seconds after the end of training, as labs report them.
+    ``tests`` are the schedule's :class:`~mbsim.protocol.schedule.Test`: the dimension is their
+    retention time (seconds after the end of the phase they follow, as labs report it), labelled
+    by coordinates with the test's window label, absolute time, sides and phase.
     """
+    test_times = [test.time for test in tests]
     p_avoid = np.stack([o.p_avoid for o in outcomes])          # (fly, test, phase)
     choices = np.where(rng.random(p_avoid.shape) < p_avoid, 1, -1).astype(np.int8)
     n = p_avoid.shape[0]
     pi = choices.mean(axis=0)
     sem = choices.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(pi.shape, np.nan)
-    coords = {"retention_time": ("retention_time", np.asarray(test_times, float),
-                                 _attrs("s", "retention time: test time after the end of training")),
+    side = {0: [test.sides[0].name for test in tests],
+            1: [test.sides[1].name if test.sides[1] is not None else "air" for test in tests]}
+    coords = {"retention_time": ("retention_time", np.array([t.retention_time for t in tests], float),
+                                 _attrs("s", "retention time: test time after the end of the phase "
+                                             "it follows (of training, in schema version 1)")),
+              "test_label": ("retention_time", [test.label for test in tests],
+                             _attrs("1", "the test's window label")),
+              "test_time": ("retention_time", np.asarray(test_times, float),
+                            _attrs("s", "test time after the start of the protocol")),
+              "side_a": ("retention_time", side[0], _attrs("1", "odor of the side whose "
+                                                                "avoidance the PI counts (CS+)")),
+              "side_b": ("retention_time", side[1], _attrs("1", "odor of the other side, or air")),
+              "after_phase": ("retention_time", [test.after for test in tests],
+                              _attrs("1", "the phase the retention time is measured from")),
               "phase": ("phase", list(TEST_PHASES))}
     retention = xr.Dataset(
-        {"pi": (("retention_time", "phase"), pi, _attrs("1", "performance index (+ = avoidance of CS+)")),
+        {"pi": (("retention_time", "phase"), pi, _attrs("1", "performance index (+ = avoidance of side_a, the CS+)")),
          "pi_sem": (("retention_time", "phase"), sem, _attrs("1", "standard error of the PI")),
          "pi_expected": (("retention_time", "phase"), (2 * p_avoid - 1).mean(axis=0),
                          _attrs("1", "mean over flies of 2 P(avoid CS+) - 1")),

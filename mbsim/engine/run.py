@@ -62,7 +62,7 @@ class RunSettings:
 
 def sample_times(schedule, count: int) -> np.ndarray:
     """Recording grid (t > 0): linear through training, logarithmic after it until the last test."""
-    end = max([schedule.training_end, *schedule.tests])
+    end = max([schedule.training_end, *schedule.test_times])
     training = np.linspace(0.0, schedule.training_end, count // 3 + 1)[1:]
     after = np.geomspace(max(schedule.training_end, 1.0) + 1.0, max(end, 2.0), count - count // 3)
     return np.unique(np.concatenate([training, after]))
@@ -127,8 +127,7 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
                                                description="fly batches")
                 for outcome in batch]
     rng = np.random.default_rng(window_seed(seed, "choices"))
-    retention_times = np.asarray(schedule.tests) - schedule.training_end
-    retention, choices = results.retention_dataset(outcomes, retention_times, rng)
+    retention, choices = results.retention_dataset(outcomes, schedule.tests, rng)
     retention.attrs["training_end_s"] = float(schedule.training_end)
     names, units = results.slow_names(metabolism)
     groups = {"retention": retention, "choices": choices,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..stimulus import Manipulation, OdorPulse, Window
-from ..units import format_time
 
-#: Odor timing inside a test window [s]: CS+ sampled first, then CS-, as in a T-maze choice point.
+#: Odor timing inside a test window [s]: one side sampled first, then the other (for CS+ against CS-,
+#: CS+ first), as in a T-maze choice point.
 TEST_PULSES = ((0.5, 2.5), (3.0, 5.0))
 TEST_DURATION = 5.0
 
@@ -39,37 +39,37 @@ def manipulations_during(interventions, start: float, stop: float) -> tuple[Mani
 
 
 def trial_label(trial) -> str:
-    """The label of a training trial's window ("training trial 1")."""
-    return f"training trial {trial.index + 1}"
-
-
-def test_label(time: float, schedule) -> str:
-    """The label of the test at ``time`` [s]: its retention time ("test at 3 h")."""
-    return f"test at {format_time(time - schedule.training_end)}"
+    """The label of a trial's window: its phase and cycle ("training trial 1")."""
+    return f"{trial.phase} trial {trial.index + 1}"
 
 
 def trial_window(trial, interventions, starved: bool, fly_seed: int) -> Window:
     """The window of one training trial; all trials of a fly share one noise seed (see docs)."""
     return Window(duration=trial.stimulus_duration, odors=tuple(trial.odors),
                   shocks=tuple(trial.shocks), sugar=tuple(trial.sugar),
-                  manipulations=manipulations_during(interventions, trial.start,
-                                                     trial.start + trial.stimulus_duration),
+                  manipulations=trial.manipulations + manipulations_during(
+                      interventions, trial.start, trial.start + trial.stimulus_duration),
                   starved=starved, seed=window_seed(fly_seed, "training"),
                   label=trial_label(trial))
 
 
-def test_window(time: float, cs_plus, cs_minus, interventions, starved: bool, fly_seed: int,
-                label: str) -> Window:
-    """A T-maze test: CS+ then CS- presented to the fly's network at retention time ``time``.
+def test_window(test, interventions, starved: bool, fly_seed: int) -> Window:
+    """A T-maze test (a :class:`~mbsim.protocol.schedule.Test`): its first side's odor, then the
+    second side's, presented to the fly's network at the test's time.
 
-    All tests of a fly share one noise seed, so the naive reference of the readout is simulated once
-    per fly and a phase whose efficacy is still naive costs nothing.
+    Air is a pulse of the first odor at concentration 0: the PNs' spontaneous rates, so the readout
+    compares the odor with the MBON drive in clean air. All tests of a fly share one noise seed,
+    so the naive reference of the readout is simulated once per fly and side pair, and a phase
+    whose efficacy is still naive costs nothing.
     """
-    odors = (OdorPulse(cs_plus.name, *TEST_PULSES[0], cs_plus.concentration),
-             OdorPulse(cs_minus.name, *TEST_PULSES[1], cs_minus.concentration))
+    first, second = test.sides
+    second_pulse = (OdorPulse(second.name, *TEST_PULSES[1], second.concentration) if second is not None
+                    else OdorPulse(first.name, *TEST_PULSES[1], 0.0))
+    odors = (OdorPulse(first.name, *TEST_PULSES[0], first.concentration), second_pulse)
     return Window(duration=TEST_DURATION, odors=odors,
-                  manipulations=manipulations_during(interventions, time, time + TEST_DURATION),
-                  starved=starved, seed=window_seed(fly_seed, "test"), label=label)
+                  manipulations=manipulations_during(interventions, test.time,
+                                                     test.time + TEST_DURATION),
+                  starved=starved, seed=window_seed(fly_seed, "test"), label=test.label)
 
 
 @dataclass

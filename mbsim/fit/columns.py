@@ -17,7 +17,6 @@ from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES
 from ..engine.slow import SlowLayer
 from ..engine.windows import test_window
-from ..units import format_time
 
 #: Network parameters applied to a window's recorded coincidences (:mod:`mbsim.network.plasticity`).
 PLASTICITY_PARAMETERS = {"dopamine_baseline_rate", "depression_rate", "potentiation_rate"}
@@ -91,10 +90,8 @@ class ColumnFly(Fly):
             body[metabolism.layout.stores] *= np.exp(-0.5 * sigma * sigma + sigma * self.reserve_z)
         return body
 
-    def test(self, t, walk) -> np.ndarray:
-        s = self.schedule
-        window = test_window(t, s.cs_plus, s.cs_minus, s.interventions, not self.fed(t),
-                             self.seed, f"test at {format_time(t - s.training_end)}")
+    def test(self, test, walk) -> np.ndarray:
+        window = test_window(test, self.schedule.interventions, not self.fed(test.time), self.seed)
         efficacy = walk.memory.efficacy(self.params, PHASES)       # (n_rows, n_comp, k)
         out = np.full((len(TEST_PHASES), self.columns), np.nan)
         if hasattr(self.network, "choice_probabilities"):

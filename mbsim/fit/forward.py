@@ -76,8 +76,7 @@ class ForwardModel:
     @staticmethod
     def _with_tests(schedule, needs: ProtocolNeeds):
         times = sorted(set(needs.retention_times) | set(needs.flux_times))
-        tests = tuple(schedule.training_end + t for t in times) or schedule.tests
-        return dataclasses.replace(schedule, tests=tests)
+        return schedule.with_retention_times(times) if times else schedule
 
     def metabolism(self, changes: dict[str, np.ndarray]):
         """A Metabolism whose parameters are (k,) arrays, one per column (None without one)."""

@@ -1,5 +1,6 @@
-"""The JSON Schema of protocol files, generated from the models (``python -m mbsim.protocol.jsonschema``
-rewrites ``protocols/schema.json``; a test checks that the committed file is current)."""
+"""The JSON Schemas of protocol files, generated from the models (``python -m mbsim.protocol.jsonschema``
+rewrites ``protocols/schema.json`` (version 1) and ``protocols/schema-v2.json``; a test checks that
+the committed files are current)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,32 @@ import json
 from pathlib import Path
 
 from ..paths import PROTOCOLS_DIR
-from .model import SCHEMA_VERSION, Protocol
+from .loader import MODELS
 
-SCHEMA_PATH = PROTOCOLS_DIR / "schema.json"
+#: The published schema file of each schema version.
+SCHEMA_PATHS = {1: PROTOCOLS_DIR / "schema.json", 2: PROTOCOLS_DIR / "schema-v2.json"}
 
 
-def protocol_json_schema() -> dict:
-    """JSON Schema (draft 2020-12) of a protocol file, as pydantic generates it from :class:`Protocol`."""
-    schema = Protocol.model_json_schema(by_alias=True, mode="validation")
+def protocol_json_schema(version: int = 2) -> dict:
+    """JSON Schema (draft 2020-12) of a protocol file of ``version``, as pydantic generates it."""
+    model = MODELS[version]
+    schema = model.model_json_schema(by_alias=True, mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$comment": f"mbsim protocol schema_version {SCHEMA_VERSION}; generated from "
-                        "mbsim.protocol.model, do not edit", **schema}
+            "$comment": f"mbsim protocol schema_version {version}; generated from "
+                        f"{model.__module__}, do not edit", **schema}
 
 
-def schema_text() -> str:
+def schema_text(version: int = 2) -> str:
     """The schema as it is written to disk: indented, keys in model order, trailing newline."""
-    return json.dumps(protocol_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(protocol_json_schema(version), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_schema(path: Path = SCHEMA_PATH) -> Path:
-    """Write the schema to ``path`` (default ``protocols/schema.json``)."""
-    path.write_text(schema_text(), encoding="utf-8")
-    return path
+def write_schemas() -> list[Path]:
+    """Write the schema of every version to its file in ``protocols/``."""
+    for version, path in SCHEMA_PATHS.items():
+        path.write_text(schema_text(version), encoding="utf-8")
+    return list(SCHEMA_PATHS.values())
 
 
 if __name__ == "__main__":
-    print(write_schema())
+    print(*write_schemas(), sep="\n")

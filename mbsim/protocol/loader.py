@@ -12,9 +12,12 @@ from ..documents import read_document, shipped_documents
 from ..errors import InputError
 from ..paths import PROTOCOLS_DIR
 from .model import SCHEMA_VERSION, Protocol
+from .sequence import SequenceProtocol
 from ..yaml_source import YamlDocument, format_path, read_yaml
 
-MINIMAL_EXAMPLE = "schema_version: 1, name, odors, training, tests"
+MINIMAL_EXAMPLE = "schema_version: 2, name, odors, phases, tests"
+#: The model of each schema version this mbsim reads.
+MODELS = {SCHEMA_VERSION: Protocol, 2: SequenceProtocol}
 
 
 def shipped_protocols() -> list[Path]:
@@ -36,31 +39,33 @@ def parse_protocol_text(text: str, filename: str = "<protocol>") -> Protocol:
         raise InputError(found=f"a YAML {type(data).__name__}" if data is not None else "an empty file",
                          expected="a mapping of protocol keys", file=filename, line=1,
                          example=MINIMAL_EXAMPLE)
-    if data.get("schema_version") != SCHEMA_VERSION:
+    version = data.get("schema_version")
+    if isinstance(version, bool) or version not in MODELS:
         found = ("no schema_version" if "schema_version" not in data
                  else f"schema_version {data['schema_version']!r}")
-        raise InputError(found=found, expected=f"schema_version: {SCHEMA_VERSION} (the version this "
-                         "mbsim reads)", file=filename, line=document.line_of(("schema_version",)),
-                         field="schema_version", example="schema_version: 1")
+        raise InputError(found=found, expected="schema_version: 1 or 2 (the versions this mbsim "
+                         "reads)", file=filename, line=document.line_of(("schema_version",)),
+                         field="schema_version", example="schema_version: 2")
     try:
-        protocol = Protocol.model_validate(data)
+        protocol = MODELS[version].model_validate(data)
     except ValidationError as error:
-        raise _first_error(error, document, filename) from None
+        raise _first_error(error, document, filename, MODELS[version]) from None
     return protocol.with_source(text, filename)
 
 
-def _first_error(error: ValidationError, document: YamlDocument, filename: str) -> InputError:
+def _first_error(error: ValidationError, document: YamlDocument, filename: str,
+                 root: type[BaseModel]) -> InputError:
     """The error that comes first in the file, as an :class:`InputError`."""
     located = []
     for order, item in enumerate(error.errors()):
-        path, found, expected, example = _describe(item, document.data)
+        path, found, expected, example = _describe(item, document.data, root)
         located.append((document.line_of(path), order, path, found, expected, example))
     line, _, path, found, expected, example = min(located)
     return InputError(found=found, expected=expected, file=filename, line=line,
                       field=format_path(path), example=example)
 
 
-def _describe(item: dict, data: object) -> tuple[tuple, str, str, str | None]:
+def _describe(item: dict, data: object, root: type[BaseModel]) -> tuple[tuple, str, str, str | None]:
     """(path in the data, found, expected, example) of one pydantic error."""
     kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
     path = _data_path(item["loc"], data)
@@ -68,15 +73,16 @@ def _describe(item: dict, data: object) -> tuple[tuple, str, str, str | None]:
         return path + _parse_field(ctx.get("field", "")), ctx["found"], ctx["expected"], ctx.get("example")
     last = path[-1] if path else ""
     if kind == "extra_forbidden":
-        keys = _keys_at(item["loc"][:-1])
+        keys = _keys_at(item["loc"][:-1], root)
         return path, f"unknown key '{last}'", "one of the keys " + ", ".join(keys), None
     if kind == "missing":
         return path, f"no '{last}'", f"the key '{last}'", None
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         found = f"kind '{ctx.get('tag')}'" if kind == "union_tag_invalid" else "no 'kind'"
         tags = ctx.get("expected_tags") or "'cold_shock', 'cycloheximide', 'activate', 'block'"
-        return (path + ("kind",), found, "kind: one of " + tags,
-                "{kind: cold_shock, at: 2 h after training}")
+        example = ("{kind: training, cs_plus: A, reinforcement: {shock: {}}}" if path[:1] == ("phases",)
+                   else "{kind: cold_shock, at: 2 h after training}")
+        return path + ("kind",), found, "kind: one of " + tags, example
     if kind == "literal_error":
         return path, f"{value!r}", "one of " + ctx["expected"], None
     if kind in _BOUNDS:
@@ -123,11 +129,13 @@ def _parse_field(text: str) -> tuple:
     return tuple(parts)
 
 
-def _keys_at(loc: tuple) -> list[str]:
+def _keys_at(loc: tuple, root: type[BaseModel]) -> list[str]:
     """The keys allowed by the schema at a pydantic location."""
-    models = [Protocol]
+    models = [root]
+    keyed = False   # the next part is a key of a mapping (odors: {A: ...})
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         tagged = [m for m in models if "kind" in m.model_fields
                   and part in get_args(m.model_fields["kind"].annotation)]
@@ -137,7 +145,9 @@ def _keys_at(loc: tuple) -> list[str]:
         fields = {field.alias or name: field for m in models for name, field in m.model_fields.items()}
         if part not in fields:
             return []
-        models = _models_in(fields[part].annotation)
+        annotation = fields[part].annotation
+        keyed = get_origin(annotation) is dict
+        models = _models_in(get_args(annotation)[1] if keyed else annotation)
     return [field.alias or name for m in models for name, field in m.model_fields.items()]
 
 

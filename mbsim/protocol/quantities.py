@@ -83,22 +83,29 @@ Dilution = Annotated[float, PlainValidator(_dilution), WithJsonSchema(
 
 @dataclass(frozen=True)
 class TimePoint:
-    """A moment: ``offset`` seconds from the start (``anchor='start'``) or the end of training."""
+    """A moment: ``offset`` seconds from t = 0 (``anchor='start'`` without a phase), or from the
+    start or end of the phase ``phase`` ("training" in schema version 1)."""
 
     offset: float
     anchor: Literal["start", "end"]
+    phase: str | None = None
 
-    def resolve(self, training_end: float) -> float:
-        """Absolute time [s] with t = 0 at the start of training."""
-        return self.offset + (training_end if self.anchor == "end" else 0.0)
+    def at(self, phases: dict[str, tuple[float, float]]) -> float:
+        """Absolute time [s] given each phase's (start, end) [s]; the phase must be one of them."""
+        if self.phase is None:
+            return self.offset
+        start, end = phases[self.phase]
+        return self.offset + (end if self.anchor == "end" else start)
 
     def __str__(self) -> str:
+        if self.phase is None:
+            return format_time(self.offset)
         if self.anchor == "end":
-            return f"{format_time(self.offset)} after training"
-        return format_time(self.offset)
+            return f"{format_time(self.offset)} after {self.phase}"
+        return f"{format_time(-self.offset)} before {self.phase}"
 
 
-_RELATIVE = re.compile(r"^(.*?)\s+(before|after)\s+training\s*$")
+_RELATIVE = re.compile(r"^(.*?)\s+(before|after)\s+([A-Za-z][A-Za-z0-9_-]*)\s*$")
 TIME_POINT_EXAMPLE = "'21 h before training', '2 h after training' or '-21 h' (from training start)"
 
 
@@ -116,16 +123,17 @@ def _time_point(value: object) -> TimePoint:
     if match is None:
         return TimePoint(seconds, "start")
     if seconds < 0:
-        raise problem(f"'{value}'", f"a non-negative time before '{match.group(2)} training'",
+        raise problem(f"'{value}'", f"a non-negative time before '{match.group(2)} {match.group(3)}'",
                       "2 h after training")
-    return TimePoint(seconds, "end") if match.group(2) == "after" else TimePoint(-seconds, "start")
+    phase = match.group(3)
+    return TimePoint(seconds, "end", phase) if match.group(2) == "after" else TimePoint(-seconds, "start", phase)
 
 
 TimeOfProtocol = Annotated[TimePoint, PlainValidator(_time_point), PlainSerializer(str), WithJsonSchema({
     "type": "string",
-    "pattern": rf"^\s*{_NUMBER}\s*(ms|s|min|h|d)(\s+(before|after)\s+training)?\s*$",
-    "description": "time from the start of training, or '<time> before training' / "
-                   "'<time> after training' (after the end of training)",
+    "pattern": rf"^\s*{_NUMBER}\s*(ms|s|min|h|d)(\s+(before|after)\s+[A-Za-z][A-Za-z0-9_-]*)?\s*$",
+    "description": "time from t = 0 (the start of training), or '<time> before <phase>' (its start) / "
+                   "'<time> after <phase>' (its end); the only phase of schema version 1 is 'training'",
     "examples": ["-21 h", "21 h before training", "2 h after training"]})]
 
 
@@ -149,3 +157,8 @@ NEURON_FAMILIES = ("PAM", "PPL1", "PPL2", "MBON", "DPM", "APL", "KC", "MP1", "MV
 NeuronTypeName = _name_type(rf"^({'|'.join(NEURON_FAMILIES)})[A-Za-z0-9_.'/>()+-]{{0,40}}$",
                             "a neuron type name starting with " + ", ".join(NEURON_FAMILIES),
                             "PPL1-g1pedc")
+
+#: Names that protocols (schema version 2) give to odors and phases; "air" is a test side, no odor.
+OdorKey = _name_type(r"^(?!air$)[A-Za-z][A-Za-z0-9_]{0,39}$",
+                     "an odor key declared under 'odors' (not 'air')", "A")
+PhaseName = _name_type(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", "a phase name", "first_training")

@@ -1,11 +1,13 @@
-"""Expand a validated protocol into a :class:`Schedule`: every event in absolute seconds, t = 0 at training start."""
+"""The absolute-time :class:`Schedule` of a protocol: every event in seconds, t = 0 at the start of training
+(of the first phase, in schema version 2); :func:`expand` builds it from a version-1 protocol."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
+from ..units import format_time
 from .trials import Trial
 
 if TYPE_CHECKING:
@@ -23,13 +25,37 @@ class OdorSpec:
 
 
 @dataclass(frozen=True)
+class Test:
+    """A T-maze test at ``time`` [s]: the fly chooses between ``sides`` (an odor, or None for air
+    on the second side); ``retention_time`` [s] after the end of the phase ``after``."""
+
+    time: float
+    sides: tuple[OdorSpec, OdorSpec | None]
+    label: str
+    retention_time: float
+    after: str = "training"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of the protocol that presents stimuli, from its first onset to its last offset [s]."""
+
+    name: str
+    kind: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Intervention:
-    """A manipulation from ``start`` to ``stop`` [s]; ``targets`` are neuron types (activate/block only)."""
+    """A manipulation from ``start`` to ``stop`` [s]; ``targets`` are neuron types (activate/block
+    only); ``source``: its item in the protocol's ``interventions`` list."""
 
     kind: Literal["cold_shock", "cycloheximide", "activate", "block"]
     start: float
     stop: float
     targets: tuple[str, ...] = ()
+    source: int = 0
 
     def active(self, time: float) -> bool:
         return self.start <= time < self.stop
@@ -50,15 +76,27 @@ class Schedule:
     name: str
     trials: tuple[Trial, ...]
     training_end: float
-    tests: tuple[float, ...]
-    cs_plus: OdorSpec
-    cs_minus: OdorSpec
+    tests: tuple[Test, ...]
+    odors: tuple[tuple[str, OdorSpec], ...]
     feeding: tuple[tuple[float, FeedingState], ...]
     interventions: tuple[Intervention, ...]
     genotype: frozenset[str]
     survival: Survival | None
     cohort: int
     seed: int
+    phases: tuple[Phase, ...] = ()
+
+    @property
+    def test_times(self) -> tuple[float, ...]:
+        """Absolute times [s] of the tests, in time order."""
+        return tuple(test.time for test in self.tests)
+
+    def with_retention_times(self, times) -> "Schedule":
+        """The same schedule with the first test's sides tested at ``times`` [s] after the end of
+        training instead (fits ask for the times of their data)."""
+        sides = self.tests[0].sides
+        return replace(self, tests=tuple(test_after_training(self.training_end, time, sides)
+                                         for time in times))
 
     def feeding_at(self, time: float) -> tuple[FeedingState, float]:
         """(state, time [s] since that state began) at ``time``; ``inf`` if it always held."""
@@ -78,35 +116,51 @@ def expand(protocol: "Protocol") -> Schedule:
     """The :class:`Schedule` of a validated protocol."""
     trials = protocol.trials()
     end = trials[-1].end
-    odors = protocol.odors
+    odors = (("cs_plus", OdorSpec(protocol.odors.cs_plus.name, protocol.odors.cs_plus.concentration)),
+             ("cs_minus", OdorSpec(protocol.odors.cs_minus.name, protocol.odors.cs_minus.concentration)))
+    sides = (odors[0][1], odors[1][1])
+    bounds = {"training": (0.0, end)}
     return Schedule(
         name=protocol.name,
         trials=trials,
         training_end=end,
-        tests=tuple(end + time for time in protocol.tests.times),
-        cs_plus=OdorSpec(odors.cs_plus.name, odors.cs_plus.concentration),
-        cs_minus=OdorSpec(odors.cs_minus.name, odors.cs_minus.concentration),
-        feeding=_feeding(protocol, end),
-        interventions=tuple(_intervention(item, end) for item in protocol.interventions),
+        tests=tuple(test_after_training(end, time, sides) for time in protocol.tests.times),
+        odors=odors,
+        feeding=feeding_periods(protocol.feeding, bounds),
+        interventions=tuple(intervention(item, bounds, index)
+                            for index, item in enumerate(protocol.interventions)),
         genotype=frozenset(flag for flag, value in protocol.genotype if value),
-        survival=(Survival(protocol.survival.starve_from.resolve(end), protocol.survival.horizon)
-                  if protocol.survival is not None else None),
+        survival=survival(protocol.survival, bounds),
         cohort=protocol.cohort,
-        seed=protocol.seed)
+        seed=protocol.seed,
+        phases=(Phase("training", "training", 0.0, end),))
 
 
-def _feeding(protocol: "Protocol", end: float) -> tuple[tuple[float, FeedingState], ...]:
-    """Piecewise-constant feeding states from t = -inf; flies are fed before the first given start."""
-    periods = [(period.start.resolve(end) if period.start is not None else -math.inf, period.state)
-               for period in protocol.feeding]
+def test_after_training(training_end: float, retention_time: float, sides) -> Test:
+    """The test ``retention_time`` [s] after the end of training, labelled as in schema version 1."""
+    return Test(training_end + retention_time, sides, f"test at {format_time(retention_time)}",
+                retention_time)
+
+
+def survival(spec, bounds: dict) -> Survival | None:
+    """The survival follow-up of a protocol's ``survival`` entry (None: none)."""
+    return Survival(spec.starve_from.at(bounds), spec.horizon) if spec is not None else None
+
+
+def feeding_periods(feeding, bounds: dict) -> tuple[tuple[float, FeedingState], ...]:
+    """Piecewise-constant feeding states from t = -inf; flies are fed before the first given start.
+    ``bounds``: (start, end) [s] of each phase, for the time points."""
+    periods = [(period.start.at(bounds) if period.start is not None else -math.inf, period.state)
+               for period in feeding]
     if periods[0][0] > -math.inf:
         periods.insert(0, (-math.inf, "fed"))
     return tuple(periods)
 
 
-def _intervention(item, end: float) -> Intervention:
+def intervention(item, bounds: dict, index: int) -> Intervention:
+    """The intervention of the protocol's ``interventions[index]`` with from/to (or at) times."""
     if item.kind == "cold_shock":
-        start = item.at.resolve(end)
-        return Intervention("cold_shock", start, start + item.duration)
+        start = item.at.at(bounds)
+        return Intervention("cold_shock", start, start + item.duration, source=index)
     targets = () if item.kind == "cycloheximide" else tuple(item.targets)
-    return Intervention(item.kind, item.start.resolve(end), item.stop.resolve(end), targets)
+    return Intervention(item.kind, item.start.at(bounds), item.stop.at(bounds), targets, index)
