@@ -40,7 +40,7 @@ def parse_protocol_text(text: str, filename: str = "<protocol>") -> Protocol:
                          expected="a mapping of protocol keys", file=filename, line=1,
                          example=MINIMAL_EXAMPLE)
     version = data.get("schema_version")
-    if isinstance(version, bool) or version not in MODELS:
+    if not isinstance(version, int) or isinstance(version, bool) or version not in MODELS:
         found = ("no schema_version" if "schema_version" not in data
                  else f"schema_version {data['schema_version']!r}")
         raise InputError(found=found, expected="schema_version: 1 or 2 (the versions this mbsim "
