@@ -6,16 +6,29 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from analytic_network import AnalyticNetwork
 
 from mbsim.connectome import Connectome, load, load_default, mbtypes
 from mbsim.connectome.transmitters import signs, transmitters
+from mbsim.engine.fly import Fly
+from mbsim.engine.memory import load_memory_params
+from mbsim.engine.slow import SlowLayer
 from mbsim.engine.windows import WindowCache
 from mbsim.network import MushroomBodyNetwork, OdorPulse, ShockPulse, Window
 from mbsim.network.compiled import cache_entry
 from mbsim.network.structure import build_structure
+from mbsim.protocol import parse_protocol_text
 from mbsim.stimulus import Manipulation
 
 FLYWIRE_SIGN = {"ACH": 1, "GABA": -1, "GLUT": -1, "DA": -1}
+MEMORY = load_memory_params()
+SPACED = """schema_version: 1
+name: spaced
+odors: {cs_plus: {name: 3-octanol}, cs_minus: {name: 4-methylcyclohexanol}}
+training: {type: spaced, repeat: 10, iti: 15 min, reinforcement: {shock: {voltage: 60 V, pulses: 12}}}
+tests: {times: [3 min]}
+feeding: [{state: fed}]
+"""
 TABLE_SIGN = {"acetylcholine": 1, "GABA": -1, "glutamate": -1, "dopamine": -1}
 
 
@@ -136,3 +149,30 @@ def test_off_leaves_the_recurrent_edges_out(params):
     np.testing.assert_array_equal(a.dan_rates, b.dan_rates)
     np.testing.assert_array_equal(a.mbon_rates, b.mbon_rates)
     np.testing.assert_array_equal(a.depression, b.depression)
+
+
+class FeedbackAnalyticNetwork(AnalyticNetwork):
+    """The analytic network, declared recurrent: the engine must treat its windows as
+    depending on the efficacy."""
+
+    recurrent = True
+
+
+@pytest.mark.parametrize("network", [AnalyticNetwork, FeedbackAnalyticNetwork])
+def test_spaced_training_costs_one_window_per_distinct_efficacy(network):
+    """Spaced 10x: one training window without feedback; with it one per trial whose efficacy
+    differs from the earlier trials' (here the analytic change saturates after a few trials,
+    and trials at the same efficacy are reused)."""
+    schedule = parse_protocol_text(SPACED, "spaced.yaml").schedule()
+    net = network()
+    fly = Fly(net, schedule, MEMORY, SlowLayer(MEMORY), [1])
+    outcome = fly.run(np.array([0.0]))[0]
+    training = [w for w in net.simulated if w.label.startswith("training")]
+    if network.recurrent:
+        assert 3 <= len(training) <= 10
+        assert [w.label for w in training] == [f"training trial {i + 1}"
+                                               for i in range(len(training))]
+    else:
+        assert len(training) == 1
+    assert len([w for w in outcome.windows if w.label.startswith("training")]) == 10
+    assert 2 * outcome.p_avoid[-1, 0] - 1 > 0.2
