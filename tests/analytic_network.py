@@ -35,6 +35,8 @@ class AnalyticResult:
 class AnalyticNetwork:
     """Deterministic odor -> KC sets, US -> compartment changes, efficacy -> choice."""
 
+    recurrent = False   # no feedback: training windows do not depend on the efficacy
+
     def __init__(self, n_kc: int = 200, active: int = 12, depression: float = 0.35):
         self.n_kc, self.active, self.depression = n_kc, active, depression
         self.compartments = COMPARTMENTS

@@ -18,6 +18,8 @@ NEURON_COLUMNS = ("id", "cell_class", "cell_type", "subtype", "compartments", "s
                   "valence")
 #: Columns of :attr:`Connectome.edges`, in order (``roi`` is "" when unknown).
 EDGE_COLUMNS = ("pre", "post", "weight", "roi")
+#: Optional neuron column: a transmitter the data set predicts per neuron (FlyWire ``nt_type``).
+TRANSMITTER_COLUMN = "transmitter"
 #: The cell classes the MB typing assigns; anything else is "other".
 CELL_CLASSES = ("KC", "PN", "APL", "DPM", "MBON", "DAN", "other")
 
@@ -30,7 +32,8 @@ class Connectome:
     ``cell_type`` the data set's type name, ``subtype`` (KC subtype such as ``KCg-m``, DAN family
     ``PAM``/``PPL1``), ``compartments`` the MB compartments a MBON/DAN innervates joined by ``;``
     (e.g. ``g1;pedc``), ``side`` (``R``, ``L`` or ``""``), ``glomerulus`` (PNs only), ``valence``
-    (MBONs ``avoidance``/``approach``; DANs ``punishment``/``reward``; otherwise ``""``).
+    (MBONs ``avoidance``/``approach``; DANs ``punishment``/``reward``; otherwise ``""``);
+    optionally ``transmitter`` (:data:`TRANSMITTER_COLUMN`) where the data set predicts it.
     ``edges``: one row per connected pair and ROI; ``weight`` is the synapse count (int64);
     pair totals are the sums over ROIs (:meth:`pair_weights`).
     ``missing_edge_classes``: class pairs the data cannot contain (e.g. ``APL->KC``), reported, never
@@ -90,9 +93,12 @@ class Connectome:
         return g
 
     def checksum(self) -> str:
-        """SHA-256 of the neuron and edge tables, recorded in every result's provenance."""
+        """SHA-256 of the neuron and edge tables (the transmitter column too, where there is
+        one), recorded in every result's provenance."""
         digest = hashlib.sha256()
-        for table, cols in ((self.neurons, NEURON_COLUMNS), (self.edges, EDGE_COLUMNS)):
+        neuron_columns = NEURON_COLUMNS + ((TRANSMITTER_COLUMN,)
+                                           if TRANSMITTER_COLUMN in self.neurons.columns else ())
+        for table, cols in ((self.neurons, neuron_columns), (self.edges, EDGE_COLUMNS)):
             ordered = table[list(cols)].sort_values(list(cols[:2])).reset_index(drop=True)
             digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
         return digest.hexdigest()

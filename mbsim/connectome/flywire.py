@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .core import Connectome
+from .core import TRANSMITTER_COLUMN, Connectome
 from .mbtypes import type_table_frame
+from .transmitters import FLYWIRE_TRANSMITTERS
 from .tables import (build, check_known, check_unique, find_file, make_edges, make_neurons,
                      parse_ids, parse_weights, read_table)
 
 CLASSIFICATION_FILE = "classification.csv"
 CELL_TYPES_FILE = "consolidated_cell_types.csv"
+#: Codex table of per-neuron transmitter predictions (root_id, nt_type, ...); optional.
+TRANSMITTERS_FILE = "neurons.csv"
 #: Connection tables in order of preference (Codex offers both; the first found is read).
 CONNECTIONS_FILES = ("connections.csv", "connections_princeton.csv")
 #: FlyWire ``class`` values that name an MB cell class outright.
@@ -36,7 +39,9 @@ def load_flywire(folder: str | Path) -> Connectome:
     ``connections_princeton.csv[.gz]``.
 
     Connections with a ``neuropil`` column keep one edge per neuropil (``roi``); pair totals are
-    the sums over neuropils. Side comes from a ``side`` column when the export has one.
+    the sums over neuropils. Side comes from a ``side`` column when the export has one; the
+    predicted transmitter (``nt_type``, in the classification or in ``neurons.csv[.gz]``) becomes
+    the ``transmitter`` column (:mod:`mbsim.connectome.transmitters`).
     """
     folder = Path(folder)
     classification = find_file(folder, CLASSIFICATION_FILE)
@@ -45,19 +50,21 @@ def load_flywire(folder: str | Path) -> Connectome:
         missing = CLASSIFICATION_FILE if classification is None else " or ".join(CONNECTIONS_FILES)
         raise InputError(found=f"no {missing}[.gz] in '{folder}'",
                          expected="a FlyWire Codex download folder", file=folder)
-    neurons = _read_classification(classification, find_file(folder, CELL_TYPES_FILE))
+    neurons = _read_classification(classification, find_file(folder, CELL_TYPES_FILE),
+                                   find_file(folder, TRANSMITTERS_FILE))
     edges = _read_connections(connections, neurons["id"].to_numpy())
     return build(folder.name, neurons, edges, f"FlyWire Codex tables {folder}")
 
 
-def _read_classification(path: Path, cell_types_path: Path | None) -> pd.DataFrame:
+def _read_classification(path: Path, cell_types_path: Path | None,
+                         transmitters_path: Path | None) -> pd.DataFrame:
     table = read_table(path, ("root_id", "class"))
     ids = parse_ids(table["root_id"], path, "root_id")
     check_unique(ids, path, "root_id")
     if "cell_type" in table.columns:
         cell_types = table["cell_type"].str.strip()
     elif cell_types_path is not None:
-        cell_types = _primary_types(cell_types_path, ids)
+        cell_types = _by_root_id(cell_types_path, ids, "primary_type")
     else:
         raise InputError(found="no column 'cell_type' and no consolidated_cell_types.csv[.gz]",
                          expected="cell types: a 'cell_type' column, or the Codex file "
@@ -70,16 +77,24 @@ def _read_classification(path: Path, cell_types_path: Path | None) -> pd.DataFra
         typed.loc[multi, "glomerulus"] = ""
     if "side" in table.columns:
         typed["side"] = table["side"].str.strip().map(_SIDES).fillna("").to_numpy()
-    return make_neurons(ids, cell_types, typed)
+    neurons = make_neurons(ids, cell_types, typed)
+    if "nt_type" in table.columns:
+        predicted = table["nt_type"].str.strip()
+    elif transmitters_path is not None:
+        predicted = _by_root_id(transmitters_path, ids, "nt_type")
+    else:
+        return neurons
+    transmitter = predicted.map(FLYWIRE_TRANSMITTERS).fillna("").to_numpy()
+    return neurons.assign(**{TRANSMITTER_COLUMN: transmitter})
 
 
-def _primary_types(path: Path, ids: np.ndarray) -> pd.Series:
-    """The ``primary_type`` of each root id (empty where the table has none)."""
-    table = read_table(path, ("root_id", "primary_type"))
+def _by_root_id(path: Path, ids: np.ndarray, column: str) -> pd.Series:
+    """One column of a per-neuron Codex table for each root id (empty where it has none)."""
+    table = read_table(path, ("root_id", column))
     typed_ids = parse_ids(table["root_id"], path, "root_id")
     check_unique(typed_ids, path, "root_id")
-    types = pd.Series(table["primary_type"].str.strip().to_numpy(), index=typed_ids)
-    return pd.Series(types.reindex(ids).fillna("").to_numpy())
+    values = pd.Series(table[column].str.strip().to_numpy(), index=typed_ids)
+    return pd.Series(values.reindex(ids).fillna("").to_numpy())
 
 
 def _read_connections(path: Path, known: np.ndarray) -> pd.DataFrame:

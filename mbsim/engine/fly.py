@@ -242,10 +242,38 @@ class Fly:
         columns share one seed, else (n_kc, n_comp, k)."""
         if len(self.groups) == 1:
             return self.network.efficacy_change(next(iter(results.values())))
+        return self._column_changes([(columns, results[seed])
+                                     for seed, columns in self.groups.items()])
+
+    def _column_changes(self, shared) -> np.ndarray:
+        """(n_kc, n_comp, k) changes from (columns, window result) pairs."""
         out = np.empty(self.network.kc_compartment_mask.shape + (self.columns,))
-        for seed, columns in self.groups.items():
-            out[..., columns] = self.network.efficacy_change(results[seed])[..., None]
+        for columns, result in shared:
+            out[..., columns] = self.network.efficacy_change(result)[..., None]
         return out
+
+    def trial_results(self, windows, wanted, walk: Walk) -> list[tuple]:
+        """(columns, window result) pairs of a trial. Without feedback a seed's columns share
+        its window, simulated with the naive efficacy (its activity upstream of the plastic
+        synapses does not depend on it); with the recurrent pathways DAN activity depends on the
+        MBONs, so each column's window runs with that column's current efficacy (a seed's
+        columns as readout columns of one call; cached by window and efficacy)."""
+        seeds = list(self.groups)
+        if not self.network.recurrent:
+            found = self._map(lambda i: self.caches[seeds[i]].simulate(windows[i],
+                                                                     record=wanted[i]),
+                              range(len(seeds)))
+            return [(self._columns_of(seed), result) for seed, result in zip(seeds, found)]
+        efficacy = walk.memory.efficacy(self.params, PHASES)
+        if self.rows is not None:
+            full = np.ones(self.network.kc_compartment_mask.shape + efficacy.shape[2:])
+            full[self.rows] = efficacy
+            efficacy = full
+        found = self._map(lambda i: self.caches[seeds[i]].simulate_columns(
+            windows[i], [efficacy[..., j] for j in self.groups[seeds[i]]], record=wanted[i]),
+            range(len(seeds)))
+        return [(np.array([j]), result) for seed, results in zip(seeds, found)
+                for j, result in zip(self.groups[seed], results)]
 
     def train(self, trial, walk: Walk) -> None:
         """Simulate each seed's window of a trial and put its change into the memory stores."""
@@ -255,11 +283,14 @@ class Fly:
         first = not walk.cs_plus_kcs.any()
         wanted = [self._wanted(s, w.label, first and self.record_raster)
                   for s, w in zip(seeds, windows)]
-        results = dict(zip(seeds, self._map(
-            lambda i: self.caches[seeds[i]].simulate(windows[i], record=wanted[i]),
-            range(len(seeds)))))
+        shared = self.trial_results(windows, wanted, walk)
+        if self.network.recurrent:
+            changes = self._column_changes(shared)
+        else:
+            changes = self.efficacy_changes({seed: result for seed, (_, result)
+                                             in zip(seeds, shared)})
         genotype = self.schedule.genotype
-        received = walk.memory.add_change(self.efficacy_changes(results), self.params,
+        received = walk.memory.add_change(changes, self.params,
                                           arm_enabled="radish" not in genotype,
                                           ltm_enabled="crebB_block" not in genotype)
         walk.ledger.add_window(received, walk.memory)
@@ -267,23 +298,26 @@ class Fly:
             walk.y[SIGNAL] += self.params["sugar_consolidation"]
         if self.slow.metabolism is not None:
             costs = walk.ledger.window_costs(received, walk.memory)
-            for seed in seeds:
-                columns = self._columns_of(seed)
-                activity = window_activity(results[seed], self.network,
+            for columns, result in shared:
+                activity = window_activity(result, self.network,
                                            {phase: c[:, columns] for phase, c in costs.items()})
                 walk.y[HEAD:, columns] = self.slow.metabolism.apply_window(
                     walk.y[HEAD:, columns], activity)
+        by_column = {j: result for columns, result in shared
+                     for j in np.arange(self.columns)[columns]}
         if first:
-            for seed in seeds:
-                walk.cs_plus_kcs[:, self.groups[seed]] = (results[seed].kc_counts[0] > 0)[:, None]
+            for columns, result in shared:
+                walk.cs_plus_kcs[:, columns] = (result.kc_counts[0] > 0)[:, None]
             if self.record_raster:
-                walk.raster = results[self.seeds[0]].spike_trains.get("KC")
-        for seed, window in zip(seeds, windows):
-            record = window_record(results[seed], trial.start, window.label, self.network.type_sizes)
-            for column in self.groups[seed]:
-                walk.windows[column].append(record)
-            for column in self._recorded(seed, window.label):
-                self._keep_spikes(walk, column, window.label, trial.start, results[seed])
+                walk.raster = by_column[0].spike_trains.get("KC")
+        label = windows[0].label
+        for columns, result in shared:
+            record = window_record(result, trial.start, label, self.network.type_sizes)
+            for j in np.arange(self.columns)[columns]:
+                walk.windows[j].append(record)
+        for seed in seeds:
+            for column in self._recorded(seed, label):
+                self._keep_spikes(walk, column, label, trial.start, by_column[column])
 
     def test(self, test, walk: Walk) -> np.ndarray:
         """P(avoid the first side) of a :class:`~mbsim.protocol.schedule.Test` read through each

@@ -29,6 +29,8 @@ class NetworkView:
         neurons = network.connectome.neurons
         self.type_sizes = neurons["cell_type"].value_counts().to_dict()
         self.type_classes = dict(zip(neurons["cell_type"], neurons["cell_class"]))
+        #: True when MBONs feed back onto DANs and MBONs: windows then depend on the efficacy
+        self.recurrent = network.params.recurrent > 0
 
     def simulate(self, window, efficacy=None, record: tuple[str, ...] = ()):
         return self.network.simulate(window, efficacy, record)

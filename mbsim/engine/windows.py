@@ -1,9 +1,11 @@
 """Spiking windows of a protocol: build them from the schedule and simulate each distinct one once.
 
 A training trial and a retention test each become one :class:`~mbsim.stimulus.Window`.
-Training windows do not depend on the current weights (KC, APL and DAN activity are upstream of the
-plastic synapses), so identical trials of one fly share one simulation through :class:`WindowCache`.
-Test windows read the MBONs through the current efficacy, which is part of their cache key.
+Without the recurrent pathways training windows do not depend on the current weights (KC, APL and
+DAN activity are upstream of the plastic synapses), so identical trials of one fly share one
+simulation through :class:`WindowCache`. With them (``network.recurrent``) training windows run
+with the current efficacy; test windows always read the MBONs through it. The efficacy is part of
+the cache key, so a window is reused only when its inputs, efficacy included, are the same.
 """
 
 from __future__ import annotations

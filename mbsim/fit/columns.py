@@ -17,6 +17,8 @@ from ..engine.fly import TEST_PHASES, Fly
 from ..engine.memory import PHASES
 from ..engine.slow import SlowLayer
 from ..engine.windows import test_window
+from ..errors import InputError
+from ..units import format_time
 
 #: Network parameters applied to a window's recorded coincidences (:mod:`mbsim.network.plasticity`).
 PLASTICITY_PARAMETERS = {"dopamine_baseline_rate", "depression_rate", "potentiation_rate"}
@@ -58,6 +60,11 @@ class ColumnFly(Fly):
 
     def __init__(self, network, schedule, memory_params, slow: SlowLayer, rows, seed: int,
                  cache, reserve_z: float = 0.0, network_params=None):
+        if network.recurrent:
+            raise InputError(found="network.recurrent > 0 in a fit",
+                             expected="network.recurrent = 0: fits read tests through the "
+                             "feedforward readout emulator, which feedback would make inexact",
+                             field="network.recurrent")
         super().__init__(network, schedule, memory_params, slow, [seed] * slow.columns,
                          rows=rows, caches={seed: cache})
         self.seed, self.reserve_z, self.network_params = seed, reserve_z, network_params

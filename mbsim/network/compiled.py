@@ -34,13 +34,17 @@ from .structure import NetworkStructure
 MANIPULATION_SETS = 8
 #: Readout columns: copies of the MBONs (and their KC->MBON synapses), each with its own efficacy,
 #: that read one window's KC activity in one call (a test's naive reference and its four memory
-#: phases). PNs, KCs, the APL and DANs are upstream of the plastic synapses (nothing feeds back
-#: onto them in this model), so the copies share them; each copy draws the noise of the MBON it
-#: copies, so column c equals a window simulated alone with that efficacy.
+#: phases). PNs, KCs and the APL are upstream of the plastic synapses (nothing feeds back onto
+#: them), so the copies share them; so do the DANs unless the recurrent pathways are on (then
+#: MBONs drive DANs and each column has its own DAN copies, wired to its MBONs only). Each copy
+#: draws the noise of the neuron it copies, so column c equals a window simulated alone with that
+#: efficacy.
 READOUT_COLUMNS = 5
 #: State variables carried from one chunk to the next.
 STATE = {"kc": ("v", "I_pn", "I_adaptation"), "apl": ("activity",), "mbon": ("v", "I_kc"),
          "dan": ("v",)}
+#: The same with the recurrent pathways on.
+RECURRENT_STATE = STATE | {"mbon": ("v", "I_kc", "I_recurrent"), "dan": ("v", "I_recurrent")}
 GROUP_OF = {"PN": "pn", "KC": "kc", "APL": "apl", "MBON": "mbon", "DAN": "dan"}
 #: Name of a chunk's temporary folder, followed by the pid of the process that made it.
 CHUNK_PREFIX = "mbsim-chunk-"
@@ -64,6 +68,16 @@ class CompiledNetwork:
     @property
     def columns(self) -> int:
         return self.manifest["columns"]
+
+    @property
+    def dan_columns(self) -> int:
+        """DAN copies: one per readout column with the recurrent pathways on, else 1 (shared)."""
+        return self.manifest["dan_columns"]
+
+    @property
+    def state(self) -> dict[str, list[str]]:
+        """State variables per group, carried from one chunk to the next."""
+        return self.manifest["state"]
 
     def run_chunk(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the binary once with the given input tables/state and return every recorded output."""
@@ -110,7 +124,8 @@ def cache_entry(structure: NetworkStructure, params: NetworkParameters,
                 pn_spikes: bool = False) -> Path:
     """Where the compiled network of this structure and parameter set lives in the cache
     (``pn_spikes``: the variant that also monitors PN spikes)."""
-    key = f"{structure.digest()}-{params.digest(kinds=('compiled',))}-{code_version()}"
+    structure_key = structure.digest(recurrent=params.recurrent > 0)
+    key = f"{structure_key}-{params.digest(kinds=('compiled',))}-{code_version()}"
     return cache_dir() / "network" / (f"{key}-pn" if pn_spikes else key)
 
 
@@ -269,6 +284,9 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     res = params.input_resolution * b2.second
     n = {c: structure.size(c) for c in GROUP_OF}
     columns = READOUT_COLUMNS
+    recurrent = params.recurrent > 0
+    dan_columns = columns if recurrent else 1
+    state = RECURRENT_STATE if recurrent else STATE
     tables = {
         "pn_rate": b2.TimedArray(np.zeros((bins, n["PN"])) * b2.Hz, dt=res, name="pn_rate"),
         "us_drive": b2.TimedArray(np.zeros((bins, 2)), dt=res, name="us_drive"),
@@ -289,10 +307,12 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                              reset="v = kc_reset\nI_adaptation += kc_adaptation_increment", method="euler", namespace=ns, name="kc"),
         "apl": b2.NeuronGroup(n["APL"], equations.APL_EQUATIONS, method="euler", namespace=ns,
                               name="apl"),
-        "mbon": b2.NeuronGroup(n["MBON"] * columns, equations.MBON_EQUATIONS, threshold="v > mbon_threshold",
+        "mbon": b2.NeuronGroup(n["MBON"] * columns, equations.RECURRENT_MBON_EQUATIONS if recurrent
+                               else equations.MBON_EQUATIONS, threshold="v > mbon_threshold",
                                reset="v = mbon_reset", method="euler",
                                namespace=ns, name="mbon"),
-        "dan": b2.NeuronGroup(n["DAN"], equations.DAN_EQUATIONS, threshold="v > dan_threshold",
+        "dan": b2.NeuronGroup(n["DAN"] * dan_columns, equations.RECURRENT_DAN_EQUATIONS if recurrent
+                              else equations.DAN_EQUATIONS, threshold="v > dan_threshold",
                               reset="v = dan_reset", method="euler",
                               namespace=ns, name="dan"),
     }
@@ -303,8 +323,12 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     families = structure.groups["DAN"]["subtype"].to_numpy()
     valence = structure.groups["DAN"]["valence"].to_numpy()
     punishing = valence == "punishment"
-    dan.shock_gain = np.where(punishing, np.where(families == "PAM", params.pam_shock_fraction, 1.0), 0.0)
-    dan.sugar_gain = np.where(valence == "reward", 1.0, 0.0)
+    dan.shock_gain = np.tile(np.where(punishing, np.where(families == "PAM",
+                                                          params.pam_shock_fraction, 1.0), 0.0),
+                             dan_columns)
+    dan.sugar_gain = np.tile(np.where(valence == "reward", 1.0, 0.0), dan_columns)
+    if recurrent:
+        dan.noise_index = np.tile(np.arange(n["DAN"]), dan_columns)
 
     pn_kc = b2.Synapses(groups["pn"], kc, "weight : amp (constant)", on_pre=equations.PN_KC_ON_PRE,
                         namespace=ns, name="pn_kc")
@@ -332,16 +356,20 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
                dan.run_regularly(equations.DAN_UPDATE, dt=every_bin),
                mbon.run_regularly(equations.noise_update("mbon", equations.STREAM_MBON,
                                                           index="noise_index"), dt=every_noise),
-               dan.run_regularly(equations.noise_update("dan", equations.STREAM_DAN),
-                                 dt=every_noise)]
+               dan.run_regularly(equations.noise_update(
+                   "dan", equations.STREAM_DAN, index="noise_index" if recurrent else "i"),
+                   dt=every_noise)]
+    recurrent_synapses = _recurrent_synapses(structure, params, groups, columns, ns) if recurrent else []
     monitors = {name: b2.SpikeMonitor(groups[name], variables=[], name=f"{name}_spikes")
                 for name in (("pn",) if pn_spikes else ()) + ("kc", "mbon", "dan")}
-    net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *monitors.values())
+    net = b2.Network(*groups.values(), *updates, pn_kc, kc_apl, kc_mbon, *recurrent_synapses,
+                     *monitors.values())
     net.run(params.chunk_duration * b2.second, namespace=ns)
     b2.device.build(directory=str(directory), compile=True, run=False, with_output=False)
     manifest = _manifest(b2.device, groups, tables, kc_mbon, columns * len(syn.pre), monitors,
-                         bins)
-    manifest |= {"columns": columns, "n_mbon": n["MBON"]}
+                         bins, state)
+    manifest |= {"columns": columns, "n_mbon": n["MBON"], "dan_columns": dan_columns,
+                 "state": {group: list(names) for group, names in state.items()}}
     b2.device.reinit()
     b2.set_device("runtime")
     b2.prefs.codegen.cpp.extra_compile_args_gcc = previous_flags
@@ -349,7 +377,33 @@ def _build(structure: NetworkStructure, params: NetworkParameters, directory: Pa
     return manifest
 
 
-def _manifest(device, groups, tables, kc_mbon, n_kc_mbon: int, monitors, bins: int) -> dict:
+def _recurrent_synapses(structure: NetworkStructure, params: NetworkParameters, groups: dict,
+                        columns: int, ns: dict) -> list:
+    """The signed MBON->DAN, MBON->MBON and DAN->MBON synapses of every readout column, each
+    column's neurons wired among themselves: ``recurrent * current * signed count``."""
+    import brian2 as b2
+    currents = {("MBON", "DAN"): params.mbon_dan_current,
+                ("MBON", "MBON"): params.mbon_mbon_current,
+                ("DAN", "MBON"): params.dan_mbon_current}
+    column = np.arange(columns)[:, None]
+    made = []
+    for (pre, post), synapses in structure.recurrent.items():
+        if len(synapses.pre) == 0:
+            continue
+        source, target = GROUP_OF[pre], GROUP_OF[post]
+        connection = b2.Synapses(groups[source], groups[target], "weight : amp (constant)",
+                                 on_pre=equations.RECURRENT_ON_PRE, namespace=ns,
+                                 name=f"{source}_{target}")
+        connection.connect(i=(synapses.pre[None, :] + structure.size(pre) * column).ravel(),
+                           j=(synapses.post[None, :] + structure.size(post) * column).ravel())
+        connection.weight = np.tile(params.recurrent * currents[pre, post] * synapses.count,
+                                    columns) * b2.amp
+        made.append(connection)
+    return made
+
+
+def _manifest(device, groups, tables, kc_mbon, n_kc_mbon: int, monitors, bins: int,
+              state: dict) -> dict:
     """Command-line names of settable arrays and file names of outputs, with dtypes and shapes."""
     def spec(var, arg=None, shape=None):
         return {"arg": arg, "file": device.get_array_filename(var), "dtype": np.dtype(var.dtype).str,
@@ -360,10 +414,10 @@ def _manifest(device, groups, tables, kc_mbon, n_kc_mbon: int, monitors, bins: i
         settable[name] = {"arg": f"{table.name}.values", "dtype": np.dtype(table.values.dtype).str,
                           "shape": list(table.values.shape)}
     for gname, group in groups.items():
-        names = STATE.get(gname, ()) + ("manipulation_set",)
+        names = state.get(gname, ()) + ("manipulation_set",)
         for var in names:
             settable[f"{gname}.{var}"] = spec(group.variables[var], f"{gname}.{var}")
-        for var in STATE.get(gname, ()) + (("spike_count", "release_count") if gname == "pn" else ()):
+        for var in state.get(gname, ()) + (("spike_count", "release_count") if gname == "pn" else ()):
             outputs[f"{gname}.{var}"] = spec(group.variables[var])
     settable["kc_mbon.efficacy"] = spec(kc_mbon.variables["efficacy"], "kc_mbon.efficacy",
                                         shape=[n_kc_mbon])

@@ -134,6 +134,22 @@ I_us : amp
 shock_gain : 1 (constant)
 sugar_gain : 1 (constant)
 """
+
+#: The recurrent network (``recurrent`` > 0): MBONs also receive MBON and DAN input, DANs MBON
+#: input (signed synaptic currents decaying with ``recurrent_synapse_tau``), and DANs are copied
+#: per readout column like MBONs (``noise_index``: the DAN whose noise a copy draws).
+RECURRENT_MBON_EQUATIONS = _spiking("mbon", "I_kc + I_recurrent") + """
+dI_kc/dt = -I_kc / mbon_synapse_tau : amp
+dI_recurrent/dt = -I_recurrent / recurrent_synapse_tau : amp
+noise_index : integer (constant)
+"""
+RECURRENT_DAN_EQUATIONS = _spiking("dan", "I_us + I_recurrent") + """
+dI_recurrent/dt = -I_recurrent / recurrent_synapse_tau : amp
+I_us : amp
+shock_gain : 1 (constant)
+sugar_gain : 1 (constant)
+noise_index : integer (constant)
+"""
 DAN_UPDATE = KC_UPDATE + ("\nI_us = shock_current * shock_gain * us_drive(t, 0)"
                           " + sugar_current * sugar_gain * us_drive(t, 1)")
 
@@ -141,3 +157,4 @@ PN_KC_ON_PRE = "I_pn_post += weight * release_pre"
 KC_APL_ON_PRE = "activity_post += weight * release_pre"
 KC_MBON_MODEL = "weight : amp (constant)\nefficacy : 1"
 KC_MBON_ON_PRE = "I_kc_post += weight * efficacy * release_pre"
+RECURRENT_ON_PRE = "I_recurrent_post += weight * release_pre"

@@ -17,7 +17,7 @@ import pandas as pd
 from ..connectome.core import Connectome
 from ..errors import InputError
 from ..stimulus import SPIKING_CLASSES, Window
-from .compiled import GROUP_OF, STATE, CompiledNetwork, compiled_network, is_cached
+from .compiled import GROUP_OF, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
 from .parameters import NetworkParameters, load_parameters
@@ -111,8 +111,9 @@ class MushroomBodyNetwork:
         """One window read through several efficacies (each as in :meth:`simulate`): one result
         per efficacy, equal to simulating the window alone with it.
 
-        The readouts share the window's PN, KC, APL and DAN activity, which is upstream of the
-        plastic synapses; the compiled network reads ``READOUT_COLUMNS`` of them per call.
+        The readouts share the window's PN, KC and APL activity, which is upstream of the plastic
+        synapses (and the DAN activity unless the recurrent pathways are on: then each readout
+        has its own DANs); the compiled network reads ``READOUT_COLUMNS`` of them per call.
         """
         inputs = prepare_inputs(window, self.structure, self.odors, self.params)
         per_synapse = [self.synapse_efficacy(e) for e in efficacies]
@@ -122,7 +123,8 @@ class MushroomBodyNetwork:
             group = per_synapse[start:start + width]
             padded = group + [np.ones_like(group[0])] * (width - len(group))
             spikes, pn_counts = self._run(window, inputs, np.concatenate(padded), "PN" in record)
-            results += self._summarise(window, inputs, spikes, pn_counts, record, len(group))
+            results += self._summarise(window, inputs, spikes, pn_counts, record, len(group),
+                                       self.compile().dan_columns > 1)
         return results
 
     def synapse_efficacy(self, efficacy: np.ndarray | None) -> np.ndarray:
@@ -154,6 +156,8 @@ class MushroomBodyNetwork:
                     for cls, group in GROUP_OF.items()}
         constant["mbon.manipulation_set"] = np.tile(inputs.manipulation_set["MBON"],
                                                     compiled.columns)
+        constant["dan.manipulation_set"] = np.tile(inputs.manipulation_set["DAN"],
+                                                   compiled.dan_columns)
         constant |= {"kc_mbon.efficacy": synapse_efficacy,
                      "window_seed": np.array([_seed_value(window)])}
         state: dict[str, np.ndarray] = {}
@@ -166,7 +170,8 @@ class MushroomBodyNetwork:
                 "activation_gate": inputs.activation_gate[rows],
                 "release_gate": inputs.release_gate[rows],
                 "step_offset": np.array([float(k * steps_per_chunk)])})
-            state = {f"{g}.{v}": out[f"{g}.{v}"] for g, names in STATE.items() for v in names}
+            state = {f"{g}.{v}": out[f"{g}.{v}"] for g, names in compiled.state.items()
+                     for v in names}
             for g, (indices, times) in spikes.items():
                 indices.append(out[f"{g}.spike_i"])
                 times.append(out[f"{g}.spike_t"] + k * chunk)
@@ -179,44 +184,51 @@ class MushroomBodyNetwork:
             merged[g] = (i[keep].astype(np.int64), t[keep])
         return merged, pn_counts
 
-    def _summarise(self, window, inputs, spikes, pn_counts, record,
-                   columns: int) -> list[WindowResult]:
-        """One result per readout column; the upstream activity is summarised once."""
+    def _summarise(self, window, inputs, spikes, pn_counts, record, columns: int,
+                   dan_copies: bool) -> list[WindowResult]:
+        """One result per readout column; the upstream activity is summarised once (the DANs'
+        too unless each column has its own DAN copies)."""
         s = self.structure
-        released = {g: self._released(spikes[g], inputs, cls)
-                    for g, cls in (("kc", "KC"), ("dan", "DAN"))}
-        kc_i, kc_t = spikes["kc"][0][released["kc"]], spikes["kc"][1][released["kc"]]
-        dan_i, dan_t = spikes["dan"][0][released["dan"]], spikes["dan"][1][released["dan"]]
-        depression, potentiation = coincidence_integrals(
-            kc_i, kc_t, dan_i, dan_t, s.dan_compartments, s.n_kc, s.kc_compartment_mask,
-            self.params.depression_tau, self.params.potentiation_tau)
+        kc_released = self._released(spikes["kc"], inputs, "KC")
+        kc_i, kc_t = spikes["kc"][0][kc_released], spikes["kc"][1][kc_released]
         kc_counts = np.array([_count_in(spikes["kc"], p.start, p.stop, s.n_kc) for p in window.odors],
                              dtype=np.int64).reshape(len(window.odors), s.n_kc)
-        dan_rates = _second_rates(spikes["dan"], window.duration, s.dan_type_index, len(s.dan_types))
-        counts = {"PN": pn_counts["spike_count"],
-                  **{cls: np.bincount(spikes[g][0], minlength=s.size(cls))
-                     for g, cls in (("kc", "KC"), ("dan", "DAN"))}}
-        release = {"PN": float(pn_counts["release_count"] @ s.output_synapses["PN"])}
-        for g, cls in (("kc", "KC"), ("dan", "DAN")):
-            release[cls] = float(s.output_synapses[cls][spikes[g][0][released[g]]].sum())
-        shared = {cls: spikes[cls.lower()] for cls in record if cls != "MBON"}
-        n_mbon = s.size("MBON")
-        mbon_i, mbon_t = spikes["mbon"]
+        counts = {"PN": pn_counts["spike_count"], "KC": np.bincount(spikes["kc"][0], minlength=s.n_kc)}
+        release = {"PN": float(pn_counts["release_count"] @ s.output_synapses["PN"]),
+                   "KC": float(s.output_synapses["KC"][kc_i].sum())}
+        shared = {cls: spikes[cls.lower()] for cls in record if cls not in ("MBON", "DAN")}
+
+        def dan_summary(dan):
+            """Plasticity integrals, rates, counts and release of one column's DAN spikes."""
+            released = self._released(dan, inputs, "DAN")
+            depression, potentiation = coincidence_integrals(
+                kc_i, kc_t, dan[0][released], dan[1][released], s.dan_compartments, s.n_kc,
+                s.kc_compartment_mask, self.params.depression_tau, self.params.potentiation_tau)
+            rates = _second_rates(dan, window.duration, s.dan_type_index, len(s.dan_types))
+            return (depression, potentiation, rates, np.bincount(dan[0], minlength=s.size("DAN")),
+                    float(s.output_synapses["DAN"][dan[0][released]].sum()))
+
+        n_mbon, n_dan = s.size("MBON"), s.size("DAN")
+        shared_dans = None if dan_copies else dan_summary(spikes["dan"])
         results = []
         for column in range(columns):
-            inside = mbon_i // n_mbon == column
-            mbon = (mbon_i[inside] - column * n_mbon, mbon_t[inside])
+            mbon = _column_spikes(spikes["mbon"], column, n_mbon)
+            dan = _column_spikes(spikes["dan"], column, n_dan) if dan_copies else spikes["dan"]
+            depression, potentiation, dan_rates, dan_counts, dan_release = (
+                shared_dans or dan_summary(dan))
             mbon_rates = _pulse_rates(mbon, window.odors, s.mbon_type_index, len(s.mbon_types))
             fired = mbon[0][self._released(mbon, inputs, "MBON")]
-            by_class = counts | {"MBON": np.bincount(mbon[0], minlength=n_mbon)}
+            by_class = counts | {"MBON": np.bincount(mbon[0], minlength=n_mbon), "DAN": dan_counts}
             spikes_by_type = pd.concat([
                 pd.Series(by_class[cls], index=s.groups[cls]["cell_type"].to_numpy())
                 for cls in ("PN", "KC", "MBON", "DAN")]).groupby(level=0).sum()
+            trains = {cls: train for cls, train in (("MBON", mbon), ("DAN", dan)) if cls in record}
             results.append(WindowResult(
                 window, self.compartments, depression, potentiation, kc_counts, self.mbon_types,
                 mbon_rates, self.dan_types, dan_rates, spikes_by_type.astype(np.int64),
-                release | {"MBON": float(s.output_synapses["MBON"][fired].sum())},
-                shared | ({"MBON": mbon} if "MBON" in record else {})))
+                release | {"DAN": dan_release,
+                           "MBON": float(s.output_synapses["MBON"][fired].sum())},
+                shared | trains))
         return results
 
     def _released(self, spikes, inputs: WindowInputs, cls: str) -> np.ndarray:
@@ -226,6 +238,13 @@ class MushroomBodyNetwork:
                           len(inputs.release_gate) - 1)
         sets = inputs.manipulation_set[cls][index]
         return inputs.release_gate[rows, sets] > 0.5
+
+
+def _column_spikes(spikes, column: int, size: int):
+    """The spikes of one readout column's copies, indexed within the copy."""
+    index, times = spikes
+    inside = index // size == column
+    return index[inside] - column * size, times[inside]
 
 
 def _pulse_rates(spikes, pulses, type_index: np.ndarray, n_types: int) -> np.ndarray:

@@ -96,6 +96,13 @@ NETWORK = Declarations("network", [
     _p("dan_reset", "voltage", -0.1, -0.02, "DAN reset potential"),
     _p("dan_bias_current", "current", -1e-9, 1e-9, "constant DAN drive"),
     _p("dan_noise", "voltage", 0.0, 0.05, "DAN membrane noise"),
+    # recurrent pathways (simulated only when recurrent > 0)
+    _p("recurrent", "dimensionless", 0.0, 10.0, "gain of the MBON->DAN, MBON->MBON and DAN->MBON "
+       "synapses; 0 leaves them out"),
+    _p("recurrent_synapse_tau", "time", 1e-4, 0.2, "decay of the recurrent synaptic currents"),
+    _p("mbon_dan_current", "current", 0.0, 1e-9, "current per MBON->DAN synapse"),
+    _p("mbon_mbon_current", "current", 0.0, 1e-9, "current per MBON->MBON synapse"),
+    _p("dan_mbon_current", "current", 0.0, 1e-9, "current per DAN->MBON synapse"),
     # unconditioned stimuli and manipulations
     _p("shock_current", "current", 0.0, 1e-8, "punishment DAN drive by a reference shock"),
     _p("shock_reference_voltage", "voltage", 1.0, 500.0, "shock voltage giving shock_current",

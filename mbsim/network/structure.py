@@ -1,9 +1,10 @@
 """The network's structure from a connectome: neuron groups, synapse lists and compartment maps.
 
 Only what the spiking model uses is kept: PN->KC, KC->APL (mirrored as APL->KC, since the data sets
-have no APL->KC edges) and KC->MBON synapse counts, the MBON/DAN types with their valence and
-compartments, and each neuron's total output synapse count (for release events). MBON->DAN feedback
-is deliberately absent, so KC, APL and DAN activity never depend on KC->MBON weights.
+have no APL->KC edges) and KC->MBON synapse counts, the recurrent MBON->DAN, MBON->MBON and DAN->MBON
+synapse counts signed by the presynaptic neuron's transmitter (:mod:`mbsim.connectome.transmitters`;
+simulated only when the network parameter ``recurrent`` is on), the MBON/DAN types with their
+valence and compartments, and each neuron's total output synapse count (for release events).
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from scipy import sparse
 
 from ..connectome.core import Connectome
 from ..connectome.mbtypes import COMPARTMENTS, kc_lobe_class, lobe_compartments
+from ..connectome.transmitters import signs
 from ..errors import InputError
 
 #: Compartments of the plasticity rule: the 15 lobe compartments and the peduncle.
 NETWORK_COMPARTMENTS = COMPARTMENTS + ("pedc",)
 #: Cell classes simulated as spiking groups, in index order.
 GROUPS = ("PN", "KC", "APL", "MBON", "DAN")
+#: The recurrent pathways (pre class, post class), simulated when ``recurrent`` is on.
+RECURRENT_PATHWAYS = (("MBON", "DAN"), ("MBON", "MBON"), ("DAN", "MBON"))
 
 
 @dataclass(frozen=True)
 class Synapses:
-    """Connected pairs between two groups: group-local indices and synapse counts."""
+    """Connected pairs between two groups: group-local indices and synapse counts (recurrent
+    pathways: signed by the presynaptic transmitter, +count excites, -count inhibits)."""
 
     pre: np.ndarray
     post: np.ndarray
@@ -53,6 +58,7 @@ class NetworkStructure:
     dan_types: tuple[str, ...]
     dan_type_index: np.ndarray
     dan_compartments: np.ndarray      # (n_dan, n_comp) bool
+    recurrent: dict[tuple[str, str], Synapses]  # RECURRENT_PATHWAYS -> signed synapses
 
     def input_weights(self, synapses: Synapses, n_post: int, compensation: float) -> np.ndarray:
         """Synapse counts scaled by ``(mean total / total of the postsynaptic neuron) ** compensation``:
@@ -75,13 +81,19 @@ class NetworkStructure:
     def size(self, cell_class: str) -> int:
         return len(self.groups[cell_class])
 
-    def digest(self) -> str:
-        """Hash of everything the compiled network depends on."""
+    def digest(self, recurrent: bool = False) -> str:
+        """Hash of everything the compiled network depends on (the recurrent synapses only when
+        they are simulated, so a network without them keeps its hash)."""
         h = hashlib.sha256()
         for name in GROUPS:
             h.update(name.encode() + str(self.size(name)).encode())
-        for arr in (self.pn_kc.pre, self.pn_kc.post, self.pn_kc.count, self.kc_apl,
-                    self.kc_mbon.pre, self.kc_mbon.post, self.kc_mbon.count):
+        arrays = [self.pn_kc.pre, self.pn_kc.post, self.pn_kc.count, self.kc_apl,
+                  self.kc_mbon.pre, self.kc_mbon.post, self.kc_mbon.count]
+        if recurrent:
+            arrays += [a for pathway in RECURRENT_PATHWAYS for a in (
+                self.recurrent[pathway].pre, self.recurrent[pathway].post,
+                self.recurrent[pathway].count)]
+        for arr in arrays:
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:16]
 
@@ -124,9 +136,12 @@ def build_structure(connectome: Connectome) -> NetworkStructure:
     mbon_valence = np.array([{"avoidance": 1.0, "approach": -1.0}.get(valence_of[t], 0.0)
                              for t in mbon_types])
     dan_types, dan_type_index = _types(groups["DAN"])
+    recurrent = {(pre, post): _signed(_synapses(pairs, index[pre], index[post]),
+                                      signs(groups[pre]))
+                 for pre, post in RECURRENT_PATHWAYS}
     return NetworkStructure(connectome.name, groups, pn_kc, kc_apl, kc_mbon, output_synapses,
                             compartments, kc_mask, averaging, mbon_types, mbon_type_index,
-                            mbon_valence, dan_types, dan_type_index, dan_comp)
+                            mbon_valence, dan_types, dan_type_index, dan_comp, recurrent)
 
 
 def _synapses(pairs: pd.DataFrame, pre_index: pd.Series, post_index: pd.Series) -> Synapses:
@@ -135,6 +150,14 @@ def _synapses(pairs: pd.DataFrame, pre_index: pd.Series, post_index: pd.Series) 
     return Synapses(pre_index.reindex(chosen["pre"]).to_numpy(np.int32),
                     post_index.reindex(chosen["post"]).to_numpy(np.int32),
                     chosen["weight"].to_numpy(float))
+
+
+def _signed(synapses: Synapses, presynaptic_sign: np.ndarray) -> Synapses:
+    """The synapses with counts signed by their presynaptic neuron; unsigned (unknown
+    transmitter) neurons' synapses are dropped."""
+    sign = presynaptic_sign[synapses.pre]
+    keep = sign != 0
+    return Synapses(synapses.pre[keep], synapses.post[keep], synapses.count[keep] * sign[keep])
 
 
 def _compartment_matrix(table: pd.DataFrame, compartments) -> np.ndarray:
