@@ -157,7 +157,7 @@ def optimal(runs: xr.Dataset) -> xr.Dataset:
 
 def provenance(experiment: Experiment, results: list[dict], started, command: str) -> dict:
     """Root attributes: what was run, from which file, with which software."""
-    import brian2
+    from importlib.metadata import version
     from ..engine.run import git_commit
     return {"format": FORMAT, "title": f"mbsim energy sweep {experiment.name}",
             "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
@@ -170,4 +170,4 @@ def provenance(experiment: Experiment, results: list[dict], started, command: st
             "transient_decay_time_s": float(results[0]["decay_time_s"] or np.nan) if results else np.nan,
             "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
             "platform": platform.platform(), "python_version": sys.version.split()[0],
-            "brian2_version": brian2.__version__, "numpy_version": np.__version__}
+            "brian2_version": version("brian2"), "numpy_version": np.__version__}

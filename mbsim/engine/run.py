@@ -157,7 +157,7 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
 
 def provenance(protocol, settings, model, seed, cohort, started, command) -> dict:
     """Root attributes that say how a result was made, enough to re-run it."""
-    import brian2
+    from importlib.metadata import version
     connectome = model.connectome
     description = model.description()
     parameters = description["parameters"]
@@ -176,7 +176,7 @@ def provenance(protocol, settings, model, seed, cohort, started, command) -> dic
         "connectome_checksum": connectome.checksum(), "n_kc": int(model.network.n_kc),
         "seed": int(seed), "cohort": int(cohort), "start_time": started.isoformat(),
         "end_time": datetime.now(timezone.utc).isoformat(), "platform": platform.platform(),
-        "python_version": sys.version.split()[0], "brian2_version": brian2.__version__,
+        "python_version": sys.version.split()[0], "brian2_version": version("brian2"),
         "numpy_version": np.__version__,
     }
 

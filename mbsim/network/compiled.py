@@ -113,8 +113,8 @@ class CompiledNetwork:
 
 def code_version() -> str:
     """Hash of the model code, so editing equations invalidates compiled networks."""
-    import brian2
-    h = hashlib.sha256(brian2.__version__.encode())
+    from importlib.metadata import version
+    h = hashlib.sha256(version("brian2").encode())
     for name in CODE_FILES:
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:12]
