@@ -470,8 +470,9 @@ class _Run:
                                                    * dy_norm > tol))
             failed = running & (bad_F | ~np.isfinite(dy_norm) | diverging)
             ok = running & ~failed
-            np.add(self.y_iter, dy, out=self.y_iter, where=self.chosen(ok))
-            np.add(self.d, dy, out=self.d, where=self.chosen(ok))
+            if ok.any():
+                np.add(self.y_iter, dy, out=self.y_iter, where=self.chosen(ok))
+                np.add(self.d, dy, out=self.d, where=self.chosen(ok))
             converged = ok & ((dy_norm == 0) | ((it > 0) & (rate / (1 - rate) * dy_norm < tol)))
         going = ok & ~converged
         exhausted = going & (it + 1 >= NEWTON_MAXITER)
