@@ -42,7 +42,7 @@ def map_tasks(func: Callable, items: Sequence, *, jobs: int = 1, scheduler: str 
 def _map_dask(func, items, jobs, scheduler, bar) -> list:
     from dask.distributed import Client, LocalCluster, as_completed
 
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):  # quiet unless mbsim -v
+    if not logging.getLogger("mbsim").isEnabledFor(logging.DEBUG):  # quiet unless mbsim -v
         logging.getLogger("distributed").setLevel(logging.WARNING)
     cluster = None
     if scheduler is None:

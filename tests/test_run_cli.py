@@ -144,3 +144,29 @@ def test_jobs_default_to_the_cores_this_process_may_use(command, monkeypatch):
     from mbsim.cli import build_parser
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
     assert build_parser().parse_args(command).jobs == 3
+
+
+def test_verbose_says_what_the_run_is_doing(tmp_path, caplog):
+    """``-v`` (anywhere on the line): cache hit or compile, the batches, windows simulated and
+    reused after each trial and test, and the slow layer's solver steps; other libraries' debug
+    output stays out."""
+    import logging
+    protocol = tmp_path / "short.yaml"
+    protocol.write_text(SHORT)
+    caplog.handler.setLevel(logging.DEBUG)       # the handler takes all; -v enables mbsim's
+    package = logging.getLogger("mbsim")
+    try:
+        assert main(["run", str(protocol), "--cohort", "2", "-o", str(tmp_path / "quiet.h5")]) == 0
+        assert not [r for r in caplog.records if r.levelno < logging.WARNING]
+        assert main(["run", str(protocol), "--cohort", "2", "-v", "-o",
+                     str(tmp_path / "verbose.h5")]) == 0
+    finally:
+        package.setLevel(logging.NOTSET)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("mbsim")]
+    text = "\n".join(messages)
+    assert "network from the cache" in text or "network compiled" in text
+    assert "2 flies in 1 batch(es)" in text
+    assert any("windows simulated and" in m and "reused so far" in m for m in messages)
+    assert any(m.startswith("slow layer") and "steps" in m for m in messages)
+    assert not [r for r in caplog.records if r.levelno < logging.WARNING
+                and not r.name.startswith("mbsim")]

@@ -54,7 +54,9 @@ def add_global_options(parser: argparse.ArgumentParser, default) -> None:
     verbosity.add_argument("-q", "--quiet", action="store_true", default=default,
                            help="print only results and errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
-                           help="print progress details")
+                           help="say what the run is doing: compile or cache hit, batches and "
+                           "workers, windows simulated and reused after each trial and test, "
+                           "solver steps of every slow-layer interval")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else
-                        logging.ERROR if args.quiet else logging.WARNING,
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
                         format="mbsim: %(message)s")
+    if args.verbose:       # mbsim's own details; other libraries stay at warnings
+        logging.getLogger("mbsim").setLevel(logging.DEBUG)
     try:
         return int(args.handler(args) or 0)
     except InputError as error:

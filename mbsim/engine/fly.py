@@ -11,6 +11,7 @@ shock erases labile memory, a test reads the MBONs through each phase's efficacy
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,8 @@ from .outcome import FlyOutcome, window_record
 from .recording import Recording
 from .slow import ARM, CAPTURE, HEAD, MP1, SIGNAL, Conditions, SlowLayer
 from .windows import WindowCache, test_window, trial_label, trial_window
+
+logger = logging.getLogger(__name__)
 
 #: Phases read at every test: all stores together, then each store alone.
 TEST_PHASES = ("total",) + PHASES
@@ -205,6 +208,7 @@ class Fly:
             if key in ends:
                 self.train(ends[key], walk)
                 self.progress(trial_label(ends[key]))
+                self._log_windows(trial_label(ends[key]))
                 walk.y[MP1] = (0.0 if conditions.mp1_forcing == "block"
                                else np.maximum(walk.y[MP1], self.mp1_episode(walk, t1)))
             if key in cold_shocks:
@@ -212,9 +216,18 @@ class Fly:
             for index in tests.get(key, ()):
                 walk.p_avoid[index] = self.test(s.tests[index], walk)
                 self.progress(s.tests[index].label)
+                self._log_windows(s.tests[index].label)
         walk.t = points[-1]
         walk.ledger.close(walk.memory)
         return walk
+
+    def _log_windows(self, label: str) -> None:
+        """With ``mbsim -v``: the windows simulated and reused so far (all flies of this batch)."""
+        if logger.isEnabledFor(logging.INFO):
+            caches = [self.caches[seed] for seed in dict.fromkeys(self.seeds)]
+            logger.info("%s: %d flies, %d windows simulated and %d reused so far, slow layer "
+                        "%.2f s", label, self.columns, sum(c.misses for c in caches),
+                        sum(c.hits for c in caches), self.slow_seconds)
 
     def mp1_episode(self, walk: Walk, t: float) -> float:
         """Amplitude of the MP1 episode after a trial ending at ``t``: weaker after recent trials."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from .fly import Fly
 from .recording import Recording
 from .slow import SlowLayer
 from .windows import window_seed
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,10 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     workers = min(jobs, len(groups))
     threads = max(1, jobs // workers) if scheduler is None else 1
     in_process = workers == 1 and scheduler is None     # a bar per batch; Dask shows batches
+    logger.info("%d flies in %d batch(es) of up to %d, on %d worker(s) with %d thread(s) each "
+                "for their windows; network %s (%.1f s)", cohort, len(groups),
+                settings.batch_size, workers, threads, "compiled" if compile_seconds > 1 else
+                "from the cache", compile_seconds)
     tasks = [(model, schedule, settings, group, indices, threads, progress and in_process)
              for group, indices in zip(groups, flies)]
     outcomes = [outcome for batch in map_tasks(run_batch, tasks, jobs=workers, scheduler=scheduler,

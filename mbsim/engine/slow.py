@@ -26,6 +26,7 @@ the Newton matrices and the error control, so they never change the steps of the
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ from ..errors import SimulationError
 from ..parameters import ParameterSet
 from ..solvers import ArrowNewton, BatchBDF
 from .memory import Coefficients, consolidation_level, consolidation_slope
+
+logger = logging.getLogger(__name__)
 
 GLOBALS = ("mp1_activity", "consolidation_signal", "arm_coefficient", "tag_coefficient",
            "capture_coefficient", "captured")
@@ -218,6 +221,9 @@ class SlowLayer:
             ones = np.ones(self.columns)
             return y, Coefficients(0.0, ones, ones, 0 * ones, 0 * ones), np.empty((0,) + y.shape)
         solution = self._integrate(t0, t1, y, conditions, sample_times=sample_times)
+        logger.debug("slow layer %.6g -> %.6g s, %d columns: %d steps, %d right-hand sides, "
+                     "%d Jacobians, %d factorisations", t0, t1, self.columns, solution.steps,
+                     solution.fun_calls, solution.jac_calls, solution.factorizations)
         y[:self.rows] = solution.y
         self.check(t1, y)
         samples = np.repeat(y[None], len(sample_times), axis=0)

@@ -147,7 +147,10 @@ def compiled_network(structure: NetworkStructure, params: NetworkParameters,
     reclaim_chunk_folders()
     with _locked(root / f"{key}.lock"):
         manifest, damage = verified_manifest(directory)
-        if manifest is None:
+        if manifest is not None:
+            logger.info("compiled network found in the cache: %s", directory)
+        else:
+            logger.info("compiling the network into %s", directory)
             if directory.exists():
                 logger.warning("the compiled network in %s is damaged (%s); rebuilding it",
                                directory, damage)
