@@ -162,3 +162,15 @@ def _check_feeding(feeding, bounds: dict[str, tuple[float, float]]) -> None:
             raise problem(f"'from: {period.start}' not after the previous state's start",
                           "feeding states in time order", field=f"feeding[{index}].from")
         previous = start
+
+
+def check_test_times(times, after: str) -> None:
+    """Test times are > 0 after the end of ``after`` (training or a phase), increasing, each once."""
+    for index, time in enumerate(times):
+        if time <= 0:
+            raise problem(f"{format_time(time)}, a test before {after} ends",
+                          f"times > 0 measured from the end of {after}", "3 min",
+                          field=f"times[{index}]")
+        if index and time <= times[index - 1]:
+            raise problem(f"{format_time(time)} after {format_time(times[index - 1])}",
+                          "test times in increasing order, each once", field=f"times[{index}]")

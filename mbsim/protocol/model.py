@@ -14,7 +14,8 @@ from pydantic import Field, model_validator
 from ..documents import SourcedDocument
 from ..limits import HORIZON, MAX_COHORT, MAX_NAME_LENGTH, MAX_SEED, MAX_TESTS
 from ..units import format_time
-from .blocks import Cycles, Odor, Schema, Shock, Sugar, check_pairing, check_timeline, time_points
+from .blocks import (Cycles, Odor, Schema, Shock, Sugar, check_pairing, check_test_times,
+                     check_timeline, time_points)
 from .quantities import Delay, Duration, Molarity, NeuronTypeName, Time, TimeOfProtocol, problem
 from .schedule import Schedule, expand
 from .trials import Trial, build_trials
@@ -85,15 +86,9 @@ class Tests(Schema):
 
     @model_validator(mode="after")
     def _after_training(self) -> "Tests":
-        for index, time in enumerate(self.times):
-            if time <= 0:
-                raise problem(f"{format_time(time)}, a test before training ends",
-                              "times > 0 measured from the end of training", "3 min",
-                              field=f"times[{index}]")
-            if index and time <= self.times[index - 1]:
-                raise problem(f"{format_time(time)} after {format_time(self.times[index - 1])}",
-                              "test times in increasing order, each once", field=f"times[{index}]")
+        check_test_times(self.times, "training")
         return self
+
 
 
 class FeedingPeriod(Schema):
@@ -134,22 +129,28 @@ class Survival(Schema):
     horizon: Duration = Field(description="how long to follow survival")
 
 
-class Protocol(Schema, SourcedDocument):
-    """A conditioning protocol; :meth:`schedule` expands it into absolute times."""
+class ProtocolFields(Schema):
+    """What protocols of every schema version share: name and description, feeding, genotype,
+    survival, cohort and seed."""
 
-    schema_version: Literal[1]
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     references: list[str] = []
-    odors: Odors
-    training: Training
-    tests: Tests
     feeding: list[FeedingPeriod] = Field([{"state": "fed"}], min_length=1)
-    interventions: list[InterventionSpec] = []
     genotype: Genotype = {}
     survival: Survival | None = None
     cohort: int = Field(1, ge=1, le=MAX_COHORT, description="virtual flies")
     seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class Protocol(ProtocolFields, SourcedDocument):
+    """A conditioning protocol; :meth:`schedule` expands it into absolute times."""
+
+    schema_version: Literal[1]
+    odors: Odors
+    training: Training
+    tests: Tests
+    interventions: list[InterventionSpec] = []
 
 
     @model_validator(mode="after")

@@ -13,8 +13,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field, model_validator
 
 from ..limits import MAX_TESTS
-from ..units import format_time
-from .blocks import Cycles, Schema, Shock, Sugar, check_pairing
+from .blocks import Cycles, Schema, Shock, Sugar, check_pairing, check_test_times
 from .quantities import Delay, Duration, NeuronTypeName, OdorKey, PhaseName, Time, problem
 
 #: The side of a T-maze test without odor.
@@ -171,12 +170,5 @@ class TestSpec(Schema):
         if self.sides[0] == AIR or self.sides[0] == self.sides[1]:
             raise problem(f"sides {self.sides}", "two different sides, an odor first (air only "
                           "second)", "sides: [A, air]", field="sides")
-        for index, time in enumerate(self.times):
-            if time <= 0:
-                raise problem(f"{format_time(time)}, a test before its phase ends",
-                              "times > 0 measured from the end of the phase", "3 min",
-                              field=f"times[{index}]")
-            if index and time <= self.times[index - 1]:
-                raise problem(f"{format_time(time)} after {format_time(self.times[index - 1])}",
-                              "test times in increasing order, each once", field=f"times[{index}]")
+        check_test_times(self.times, "its phase")
         return self

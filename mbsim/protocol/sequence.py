@@ -13,10 +13,10 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from ..documents import SourcedDocument
-from ..limits import HORIZON, MAX_COHORT, MAX_NAME_LENGTH, MAX_SEED, MAX_TESTS
+from ..limits import HORIZON, MAX_TESTS
 from ..units import format_time
 from .blocks import Odor, Schema, check_timeline, time_points
-from .model import ColdShock, Cycloheximide, FeedingPeriod, Genotype, Survival, Thermogenetic
+from .model import ColdShock, Cycloheximide, ProtocolFields, Thermogenetic
 from .phases import AIR, PhaseSpec, SecondOrderPhase, TestSpec, TrainingPhase
 from .quantities import OdorKey, TimeOfProtocol, problem
 from .schedule import Intervention, OdorSpec, Phase, Schedule, Test, feeding_periods, intervention, survival
@@ -50,22 +50,14 @@ InterventionSpec = Annotated[Union[ColdShock, Cycloheximide, PhaseThermogenetic]
                              Field(discriminator="kind")]
 
 
-class SequenceProtocol(Schema, SourcedDocument):
+class SequenceProtocol(ProtocolFields, SourcedDocument):
     """A protocol as a sequence of phases; :meth:`schedule` expands it into absolute times."""
 
     schema_version: Literal[2]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
-    description: str = ""
-    references: list[str] = []
     odors: dict[OdorKey, Odor] = Field(min_length=1, description="odor key -> odor")
     phases: list[PhaseSpec] = Field(min_length=1, max_length=MAX_TESTS)
     tests: list[TestSpec] = Field(min_length=1, max_length=MAX_TESTS)
-    feeding: list[FeedingPeriod] = Field([{"state": "fed"}], min_length=1)
     interventions: list[InterventionSpec] = []
-    genotype: Genotype = {}
-    survival: Survival | None = None
-    cohort: int = Field(1, ge=1, le=MAX_COHORT, description="virtual flies")
-    seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _consistent(self) -> "SequenceProtocol":
