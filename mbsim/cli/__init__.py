@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
                         format="mbsim: %(message)s")
-    if args.verbose:       # mbsim's own details; other libraries stay at warnings
-        logging.getLogger("mbsim").setLevel(logging.DEBUG)
+    # mbsim's own details with -v (other libraries stay at warnings); set on every call, so that
+    # one verbose call does not leave a long-lived process verbose
+    logging.getLogger("mbsim").setLevel(logging.DEBUG if args.verbose else logging.NOTSET)
     try:
         return int(args.handler(args) or 0)
     except InputError as error:
