@@ -18,18 +18,28 @@ ALPHA = (1 - KAPPA) * GAMMA
 ERROR_CONST = KAPPA * GAMMA + 1 / np.arange(1, MAX_ORDER + 2)
 
 
+def _change_matrices(order: int, factor: np.ndarray) -> np.ndarray:
+    """scipy's ``compute_R(order, factor)`` for each factor (c,): (c, order+1, order+1)."""
+    i = np.arange(1, order + 1)[:, None, None]
+    j = np.arange(1, order + 1)[None, :, None]
+    m = np.zeros((order + 1, order + 1, len(factor)))
+    m[1:, 1:] = (i - 1 - factor[None, None, :] * j) / i
+    m[0] = 1
+    return np.ascontiguousarray(np.moveaxis(np.cumprod(m, axis=0), -1, 0))
+
+
+#: compute_R(order, 1) of every order (the second factor of every change)
+_UNIT_CHANGE = {order: np.ascontiguousarray(_change_matrices(order, np.ones(1))[0])
+                for order in range(1, MAX_ORDER + 1)}
+
+
 def step_change_matrices(order: int, factor: np.ndarray) -> np.ndarray:
     """(c, order+1, order+1) matrices that change the differences of c columns of one order to a
     step size times ``factor`` (c,) (scipy's ``compute_R(order, factor) @ compute_R(order, 1)``)."""
-    i = np.arange(1, order + 1)[:, None, None]
-    j = np.arange(1, order + 1)[None, :, None]
-
-    def compute_r(f):
-        m = np.zeros((order + 1, order + 1, len(factor)))
-        m[1:, 1:] = (i - 1 - f * j) / i
-        m[0] = 1
-        return np.ascontiguousarray(np.moveaxis(np.cumprod(m, axis=0), -1, 0))
-    return np.matmul(compute_r(factor[None, None, :]), compute_r(np.ones(len(factor))))
+    change = _change_matrices(order, np.asarray(factor, dtype=float))
+    # a stack of the unit matrix, so that every column's product is its own small product
+    unit = np.ascontiguousarray(np.broadcast_to(_UNIT_CHANGE[order], change.shape))
+    return np.matmul(change, unit)
 
 
 def rescale_differences(D: np.ndarray, order: np.ndarray, factor: np.ndarray,
