@@ -18,7 +18,6 @@ from ..engine.memory import PHASES
 from ..engine.slow import SlowLayer
 from ..engine.windows import test_window
 from ..errors import InputError
-from ..units import format_time
 
 #: Network parameters applied to a window's recorded coincidences (:mod:`mbsim.network.plasticity`).
 PLASTICITY_PARAMETERS = {"dopamine_baseline_rate", "depression_rate", "potentiation_rate"}

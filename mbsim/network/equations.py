@@ -7,6 +7,8 @@ seed, and the same spikes whether a window is run in one piece or in chunks.
 
 from __future__ import annotations
 
+import brian2 as b2
+
 UNIFORM_CODE = """
 static inline uint64_t _mb_mix(uint64_t x) {
     x += 0x9E3779B97F4A7C15ULL;
@@ -34,7 +36,6 @@ STREAM_PN, STREAM_MBON, STREAM_DAN = 1, 2, 4  # normal draws use 2s, 2s+1
 
 
 def _noise_function(name: str) -> b2.Function:
-    import brian2 as b2   # only when a network is built: runs of a cached network skip it
     def unavailable(*args):
         raise NotImplementedError(f"{name} exists only in the compiled (cpp_standalone) network")
     return b2.Function(unavailable, arg_units=[1, 1, 1, 1], return_unit=1,
@@ -53,7 +54,6 @@ static inline double apl_inhibition() {
 
 
 def apl_inhibition() -> b2.Function:
-    import brian2 as b2   # only when a network is built: runs of a cached network skip it
     def unavailable():
         raise NotImplementedError("apl_inhibition exists only in the compiled network")
     function = b2.Function(unavailable, arg_units=[], return_unit=1, arg_types=[],

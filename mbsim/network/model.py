@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..connectome.core import Connectome
 from ..errors import InputError
-from ..stimulus import SPIKING_CLASSES, Window
+from ..stimulus import Window
 from .compiled import GROUP_OF, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
