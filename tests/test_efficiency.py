@@ -48,7 +48,7 @@ def task(network, experiment):
 
 
 def restricted(task, experiment, strategy, fraction, seed=0):
-    selector = make_selector(strategy, task, fraction, np.random.default_rng([seed, 1]))
+    selector = make_selector(strategy, task.layout, fraction, np.random.default_rng([seed, 1]))
     return train_restricted(task, selector, np.random.default_rng(seed),
                             experiment.task.criterion, experiment.task.max_trials, ALPHAS)
 

@@ -7,11 +7,11 @@ under every strategy and returns a DataTree; ``mbsim.save`` writes it and
 
 from .experiment import Experiment, load_experiment, parse_experiment_text
 from .learning import PHASES, EnergyLedger, RunOutcome, train_caching, train_restricted
-from .strategies import STRATEGIES, make_selector
+from .strategies import STRATEGIES, PlasticLayout, make_selector
 from .sweep import FORMAT, NetworkJob, run_network, run_sweep
 from .task import OdorTask, build_network, build_task
 
 __all__ = ["Experiment", "load_experiment", "parse_experiment_text", "PHASES", "EnergyLedger",
            "RunOutcome", "train_caching", "train_restricted",
-           "STRATEGIES", "make_selector", "FORMAT", "NetworkJob", "run_network", "run_sweep",
+           "STRATEGIES", "PlasticLayout", "make_selector", "FORMAT", "NetworkJob", "run_network", "run_sweep",
            "OdorTask", "build_network", "build_task"]

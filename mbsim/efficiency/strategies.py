@@ -1,20 +1,34 @@
 """Which proposed updates a network makes: all, a fixed random mask, or the largest ones.
 
-Each strategy sees one trial's *applied* changes (proposed changes after the efficacy bounds, on the
-flattened (KC, compartment) pairs they touch) and returns which of them are made. The plastic unit is
-the (KC, compartment) efficacy, shared by the MBONs of a compartment, so "per MBON" selection is
-per compartment. Fractions P are of all (KC, compartment) pairs that have synapses.
+Each strategy sees one trial's *applied* changes (proposed changes after the bounds, on the flattened
+plastic units they touch) and returns which of them are made. A :class:`PlasticLayout` says which
+units exist and how they group: in the MB the unit is the (KC, compartment) efficacy, shared by the
+MBONs of a compartment, so "per MBON" selection is per compartment; in an artificial network the unit
+is a weight and its group the postsynaptic neuron. Fractions P are of all plastic units.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from .task import OdorTask
-
 STRATEGIES = ("all", "random_mask", "top_k", "top_k_per_mbon", "caching")
+
+
+@dataclass(frozen=True)
+class PlasticLayout:
+    """The plastic units of a network: which flat units exist, and the group (MB compartment or
+    postsynaptic neuron) of each."""
+
+    plastic: np.ndarray    # flat bool
+    group_of: np.ndarray   # flat int group index
+    n_groups: int
+
+    @property
+    def n_plastic(self) -> int:
+        return int(self.plastic.sum())
 
 
 class AllPlastic:
@@ -27,8 +41,8 @@ class AllPlastic:
 class RandomMask:
     """A fixed random set of plastic pairs (each plastic with probability P), drawn once per run."""
 
-    def __init__(self, task: OdorTask, fraction: float, rng: np.random.Generator):
-        self.mask = task.plastic & (rng.random(task.plastic.shape) < fraction)
+    def __init__(self, layout: PlasticLayout, fraction: float, rng: np.random.Generator):
+        self.mask = layout.plastic & (rng.random(layout.plastic.shape) < fraction)
 
     def select(self, index, applied):
         return self.mask[index]
@@ -37,28 +51,28 @@ class RandomMask:
 class TopK:
     """The k = ceil(P * plastic pairs) largest |updates| of the trial, network-wide."""
 
-    def __init__(self, task: OdorTask, fraction: float):
-        self.k = max(1, math.ceil(fraction * task.n_plastic))
+    def __init__(self, layout: PlasticLayout, fraction: float):
+        self.k = max(1, math.ceil(fraction * layout.n_plastic))
 
     def select(self, index, applied):
         return _largest(np.abs(applied), self.k)
 
 
-class TopKPerCompartment:
-    """In each compartment, the ceil(P * its plastic pairs) largest |updates| of the trial."""
+class TopKPerGroup:
+    """In each group (MB compartment, or postsynaptic neuron), the ceil(P * its plastic units)
+    largest |updates| of the trial."""
 
-    def __init__(self, task: OdorTask, fraction: float):
-        per_compartment = np.bincount(task.compartment_of[task.plastic],
-                                      minlength=len(task.compartments))
-        self.k = np.maximum(1, np.ceil(fraction * per_compartment)).astype(np.int64)
-        self.compartment_of = task.compartment_of
+    def __init__(self, layout: PlasticLayout, fraction: float):
+        per_group = np.bincount(layout.group_of[layout.plastic], minlength=layout.n_groups)
+        self.k = np.maximum(1, np.ceil(fraction * per_group)).astype(np.int64)
+        self.group_of = layout.group_of
 
     def select(self, index, applied):
         keep = np.zeros(len(index), dtype=bool)
-        compartment = self.compartment_of[index]
+        group = self.group_of[index]
         magnitude = np.abs(applied)
-        for c in np.unique(compartment):
-            members = np.flatnonzero(compartment == c)
+        for c in np.unique(group):
+            members = np.flatnonzero(group == c)
             keep[members[_largest(magnitude[members], int(self.k[c]))]] = True
         return keep
 
@@ -74,14 +88,14 @@ def _largest(magnitude: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def make_selector(strategy: str, task: OdorTask, fraction: float, rng: np.random.Generator):
+def make_selector(strategy: str, layout: PlasticLayout, fraction: float, rng: np.random.Generator):
     """The selector of a restriction strategy (``caching`` is a learning rule, see learning.py)."""
     if strategy == "all":
         return AllPlastic()
     if strategy == "random_mask":
-        return RandomMask(task, fraction, rng)
+        return RandomMask(layout, fraction, rng)
     if strategy == "top_k":
-        return TopK(task, fraction)
+        return TopK(layout, fraction)
     if strategy == "top_k_per_mbon":
-        return TopKPerCompartment(task, fraction)
+        return TopKPerGroup(layout, fraction)
     raise ValueError(f"unknown restriction strategy {strategy!r}; one of {STRATEGIES[:4]}")

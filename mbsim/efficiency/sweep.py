@@ -68,7 +68,7 @@ def run_network(job: NetworkJob) -> dict:
                                     task_spec.trial.inter_trial_interval, order, task_spec.criterion,
                                     task_spec.max_trials, alphas)
         else:
-            selector = make_selector(strategy, task, parameter, np.random.default_rng([job.seed, job.n_kc, k]))
+            selector = make_selector(strategy, task.layout, parameter, np.random.default_rng([job.seed, job.n_kc, k]))
             outcome = train_restricted(task, selector, order, task_spec.criterion,
                                        task_spec.max_trials, alphas)
         rows.append({"strategy": strategy, "parameter": parameter, "trials": outcome.trials,

@@ -34,6 +34,7 @@ from ..network import (MushroomBodyNetwork, OdorLibrary, OdorPulse, ShockPulse, 
                        efficacy_change)
 from ..network.odors import SYNTHETIC_ODORS
 from .experiment import Task
+from .strategies import PlasticLayout
 
 #: Proposed changes smaller than this (efficacy units) are not updates (as mbsim.engine.energy).
 CHANGE_FLOOR = 1e-9
@@ -68,6 +69,11 @@ class OdorTask:
     @property
     def n_plastic(self) -> int:
         return int(self.plastic.sum())
+
+    @property
+    def layout(self) -> PlasticLayout:
+        """The plastic (KC, compartment) pairs, grouped by compartment."""
+        return PlasticLayout(self.plastic, self.compartment_of, len(self.compartments))
 
     @property
     def choice_pairs(self) -> np.ndarray:
