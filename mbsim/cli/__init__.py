@@ -16,7 +16,7 @@ from ..errors import InputError, MbsimError
 
 #: Modules of this package that define ``register(subparsers)``; each adds one subcommand.
 COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "fit",
-            "cache", "export", "migrate")
+            "cache", "export", "migrate", "meta_learn")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,8 @@ from ..errors import InputError
 KIND_NAMES = {"mbsim-result": ("overview", "retention", "weights", "spiking", "energy", "flux", "survival",
                                "map"),
               "mbsim-fit": ("fit",),
-              "mbsim-energy-sweep": ("fraction", "optimal", "savings")}
+              "mbsim-energy-sweep": ("fraction", "optimal", "savings"),
+              "mbsim-meta-learning": ("front", "rules")}
 ALL_KINDS = tuple(kind for kinds in KIND_NAMES.values() for kind in kinds)
 SUFFIXES = (".png", ".pdf", ".svg")
 EXAMPLES = """examples:
@@ -21,21 +22,25 @@ EXAMPLES = """examples:
   mbsim plot survival_spaced.h5 survival_massed.h5 --kind survival   # with the log-rank test
   mbsim plot fit.h5 -o fit.pdf
   mbsim plot sweep.h5 --kind savings
+  mbsim plot meta.h5 --kind rules
 
 kinds: run results: """ + ", ".join(KIND_NAMES["mbsim-result"]) + """; fits: fit;
-energy sweeps: """ + ", ".join(KIND_NAMES["mbsim-energy-sweep"])
+energy sweeps: """ + ", ".join(KIND_NAMES["mbsim-energy-sweep"]) + """; meta-learning: """ + \
+    ", ".join(KIND_NAMES["mbsim-meta-learning"])
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("plot", help="draw figures of a result, fit or energy-sweep file",
-                                   description="Draw a figure of a file written by 'mbsim run', 'mbsim fit' "
-                                               "or 'mbsim energy-sweep'.",
+    parser = subparsers.add_parser("plot", help="draw figures of a result, fit, energy-sweep or "
+                                   "meta-learning file",
+                                   description="Draw a figure of a file written by 'mbsim run', 'mbsim fit', "
+                                               "'mbsim energy-sweep' or 'mbsim meta-learn'.",
                                    epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="+",
                         help="result file (.h5); several run results only with --kind survival")
     parser.add_argument("-o", "--output", help="figure file, .png, .pdf or .svg (default: FILE_KIND.png)")
     parser.add_argument("--kind", choices=ALL_KINDS, metavar="KIND",
-                        help="which figure (default: overview for runs, fit for fits, fraction for sweeps)")
+                        help="which figure (default: overview for runs, fit for fits, fraction for "
+                        "sweeps, front for meta-learning)")
     parser.add_argument("--lab-data", metavar="CSV",
                         help="measured retention to draw over the model: columns time, pi, sem, label or "
                              "source, protocol (rows of the result's protocol are drawn)")
@@ -71,6 +76,7 @@ def run(args) -> int:
     from ..plot import figure, read_lab_data, save_figure
     from ..plot.efficiency import SWEEP_KINDS
     from ..plot.fit import FIT_KINDS
+    from ..plot.meta_learning import META_KINDS
     from ..plot.overview import survival_figure
 
     trees = [load(check_result_file(file, kind=None), kind=None) for file in args.file]
@@ -84,6 +90,8 @@ def run(args) -> int:
         made = FIT_KINDS[kind](trees[0])
     elif file_kinds[0] == "mbsim-energy-sweep":
         made = SWEEP_KINDS[kind](trees[0])
+    elif file_kinds[0] == "mbsim-meta-learning":
+        made = META_KINDS[kind](trees[0])
     elif len(trees) > 1:
         made = survival_figure(trees)
     else:

@@ -140,13 +140,20 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def parse_experiment_text(text: str, filename: str = "<experiment>") -> Experiment:
     """Validate experiment YAML ``text``; ``filename`` names it in error messages."""
+    experiment, _ = validate_document(text, filename, Experiment,
+                                      "a mapping with schema_version, name, task, network, strategies")
+    return experiment
+
+
+def validate_document(text: str, filename: str, model: type[BaseModel], expected: str):
+    """``model`` validated from YAML ``text`` (with its source) and the parsed document (for the
+    lines of later checks); one InputError naming file, line and field otherwise."""
     document = read_yaml(text, filename)
     if not isinstance(document.data, dict):
         raise InputError(found="an empty file" if document.data is None else "not a mapping",
-                         expected="a mapping with schema_version, name, task, network, strategies",
-                         file=filename, line=1)
+                         expected=expected, file=filename, line=1)
     try:
-        experiment = Experiment.model_validate(document.data)
+        validated = model.model_validate(document.data)
     except ValidationError as error:
         located = [(document.line_of(_path(item["loc"])), order, item)
                    for order, item in enumerate(error.errors())]
@@ -154,7 +161,7 @@ def parse_experiment_text(text: str, filename: str = "<experiment>") -> Experime
         found, expected, example = _describe(item)
         raise InputError(found=found, expected=expected, file=filename, line=line,
                          field=format_path(_path(item["loc"])), example=example) from None
-    return experiment.with_source(text, filename)
+    return validated.with_source(text, filename), document
 
 
 def _path(loc: tuple) -> tuple:
@@ -167,7 +174,7 @@ def _describe(item: dict) -> tuple[str, str, str | None]:
     if kind == "protocol":
         return ctx["found"], ctx["expected"], ctx.get("example")
     if kind == "extra_forbidden":
-        return f"unknown key '{item['loc'][-1]}'", "a key of the experiment schema (docs/energy-efficiency.md)", None
+        return f"unknown key '{item['loc'][-1]}'", "a key of the experiment schema (docs/energy-efficiency.md, docs/meta-learning.md)", None
     if kind == "missing":
         return f"no '{item['loc'][-1]}'", f"the key '{item['loc'][-1]}'", None
     if kind == "literal_error":

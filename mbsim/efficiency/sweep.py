@@ -9,8 +9,6 @@ is an ``xarray.DataTree`` (format ``mbsim-energy-sweep/1``, see docs/energy-effi
 from __future__ import annotations
 
 import json
-import platform
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,7 +16,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .. import __version__
 from ..engine.memory import load_memory_params
 from ..parallel import map_tasks
 from .experiment import Experiment
@@ -157,10 +154,9 @@ def optimal(runs: xr.Dataset) -> xr.Dataset:
 
 def provenance(experiment: Experiment, results: list[dict], started, command: str) -> dict:
     """Root attributes: what was run, from which file, with which software."""
-    from importlib.metadata import version
-    from ..engine.run import git_commit
+    from ..engine.run import software_provenance
     return {"format": FORMAT, "title": f"mbsim energy sweep {experiment.name}",
-            "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
+            "created_by": command,
             "experiment_name": experiment.name, "experiment_file": experiment.source_file,
             "experiment_text": experiment.source_text, "experiment_sha256": experiment.sha256,
             "seeds": json.dumps(list(experiment.network.seeds)),
@@ -169,5 +165,4 @@ def provenance(experiment: Experiment, results: list[dict], started, command: st
             "odors": json.dumps(results[0]["odors"] if results else []),
             "transient_decay_time_s": float(results[0]["decay_time_s"] or np.nan) if results else np.nan,
             "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
-            "platform": platform.platform(), "python_version": sys.version.split()[0],
-            "brian2_version": version("brian2"), "numpy_version": np.__version__}
+            **software_provenance()}

@@ -75,20 +75,25 @@ class OdorTask:
         """The plastic (KC, compartment) pairs, grouped by compartment."""
         return PlasticLayout(self.plastic, self.compartment_of, len(self.compartments))
 
-    @property
-    def choice_pairs(self) -> np.ndarray:
-        """(n_pairs, K): +1 at the punished and -1 at the rewarded odor of each T-maze test."""
-        punished, rewarded = np.flatnonzero(self.valence > 0), np.flatnonzero(self.valence < 0)
-        pairs = np.zeros((len(punished) * len(rewarded), len(self.odors)))
-        rows = np.arange(len(pairs))
-        pairs[rows, np.repeat(punished, len(rewarded))] = 1.0
-        pairs[rows, np.tile(rewarded, len(punished))] = -1.0
-        return pairs
-
     def accuracy(self, drive: np.ndarray) -> float:
         """Mean P(correct T-maze choice) over punished-vs-rewarded odor pairs for drives ``drive`` (K,)."""
-        difference = self.choice_pairs @ drive
-        return float(np.mean(1.0 / (1.0 + np.exp(-difference / self.choice_temperature))))
+        return choice_accuracy(drive, self.valence, self.choice_temperature)
+
+
+def choice_pairs(valence: np.ndarray) -> np.ndarray:
+    """(n_pairs, K): +1 at the punished and -1 at the rewarded odor of each T-maze test."""
+    punished, rewarded = np.flatnonzero(valence > 0), np.flatnonzero(valence < 0)
+    pairs = np.zeros((len(punished) * len(rewarded), len(valence)))
+    rows = np.arange(len(pairs))
+    pairs[rows, np.repeat(punished, len(rewarded))] = 1.0
+    pairs[rows, np.tile(rewarded, len(punished))] = -1.0
+    return pairs
+
+
+def choice_accuracy(drive: np.ndarray, valence: np.ndarray, temperature: float) -> float:
+    """Mean P(correct T-maze choice) over the punished-vs-rewarded pairs of odors of ``valence``."""
+    difference = choice_pairs(valence) @ drive
+    return float(np.mean(1.0 / (1.0 + np.exp(-difference / temperature))))
 
 
 def odor_names(task: Task, library: OdorLibrary) -> tuple[str, ...]:
@@ -143,25 +148,35 @@ def build_task(network: MushroomBodyNetwork, task: Task, seed: int) -> OdorTask:
     shape = (network.n_kc, len(network.compartments))
     changes, counts, active = [], [], []
     for k, odor in enumerate(names):
-        per_odor, odor_counts = [], []
-        for repeat in range(task.noise_repeats):
-            window = conditioning_window(odor, valence[k] > 0, task, 1000 * seed + repeat)
-            result = network.simulate(window)
-            proposed = task.learning_rate_scale * efficacy_change(result, network.params)
-            flat = np.where(network.kc_compartment_mask, proposed, 0.0).ravel()
-            touched = np.flatnonzero(np.abs(flat) > CHANGE_FLOOR)
-            per_odor.append(SparseChange(touched, flat[touched]))
-            odor_counts.append(result.kc_counts[0])
-            active.append(float((result.kc_counts[0] > 0).mean()))
-        changes.append(tuple(per_odor))
-        counts.append(np.mean(odor_counts, axis=0))
+        per_odor, odor_counts, odor_active = conditioned_changes(network, odor, valence[k] > 0,
+                                                                 task, seed)
+        changes.append(per_odor)
+        counts.append(odor_counts)
+        active += odor_active
     return OdorTask(odors=names, valence=valence, compartments=network.compartments,
                     n_kc=network.n_kc, plastic=network.kc_compartment_mask.ravel().copy(),
                     compartment_of=np.tile(np.arange(shape[1]), shape[0]),
-                    kc_counts=np.array(counts), kernel=readout_kernel(network, np.array(counts)), changes=tuple(changes),
-                    max_efficacy=network.params.max_efficacy,
+                    kc_counts=np.array(counts), kernel=readout_kernel(network, np.array(counts)),
+                    changes=tuple(changes), max_efficacy=network.params.max_efficacy,
                     choice_temperature=task.choice_temperature,
                     kc_fraction_active=float(np.mean(active)))
+
+
+def conditioned_changes(network: MushroomBodyNetwork, odor: str, punished: bool, task: Task,
+                        seed: int) -> tuple[tuple[SparseChange, ...], np.ndarray, list[float]]:
+    """The proposed changes of the ``noise_repeats`` conditioning windows of one odor (with shock
+    or sugar), the mean KC spike counts during the odor and the fraction of KCs active in each."""
+    changes, counts, active = [], [], []
+    for repeat in range(task.noise_repeats):
+        window = conditioning_window(odor, punished, task, 1000 * seed + repeat)
+        result = network.simulate(window)
+        proposed = task.learning_rate_scale * efficacy_change(result, network.params)
+        flat = np.where(network.kc_compartment_mask, proposed, 0.0).ravel()
+        touched = np.flatnonzero(np.abs(flat) > CHANGE_FLOOR)
+        changes.append(SparseChange(touched, flat[touched]))
+        counts.append(result.kc_counts[0])
+        active.append(float((result.kc_counts[0] > 0).mean()))
+    return tuple(changes), np.mean(counts, axis=0), active
 
 
 def readout_kernel(network: MushroomBodyNetwork, kc_counts: np.ndarray) -> np.ndarray:

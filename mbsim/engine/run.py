@@ -164,14 +164,12 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
 
 def provenance(protocol, settings, model, seed, cohort, started, command) -> dict:
     """Root attributes that say how a result was made, enough to re-run it."""
-    from importlib.metadata import version
     connectome = model.connectome
     description = model.description()
     parameters = description["parameters"]
     return {
         "format": FORMAT, "title": f"mbsim run of {protocol.name}",
-        "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
-        "protocol_name": protocol.name, "protocol_file": protocol.source_file,
+        "created_by": command, "protocol_name": protocol.name, "protocol_file": protocol.source_file,
         "protocol_text": protocol.source_text, "protocol_sha256": protocol.sha256,
         "model": json.dumps(description, default=str),
         "parameters": json.dumps({group: None if s is None else s["values"]
@@ -182,10 +180,16 @@ def provenance(protocol, settings, model, seed, cohort, started, command) -> dic
         "connectome_name": connectome.name, "connectome_source": connectome.source,
         "connectome_checksum": connectome.checksum(), "n_kc": int(model.network.n_kc),
         "seed": int(seed), "cohort": int(cohort), "start_time": started.isoformat(),
-        "end_time": datetime.now(timezone.utc).isoformat(), "platform": platform.platform(),
-        "python_version": sys.version.split()[0], "brian2_version": version("brian2"),
-        "numpy_version": np.__version__,
+        "end_time": datetime.now(timezone.utc).isoformat(), **software_provenance(),
     }
+
+
+def software_provenance() -> dict[str, str]:
+    """What made a file: mbsim's version and commit, the platform, Python, Brian2 and numpy."""
+    from importlib.metadata import version
+    return {"mbsim_version": __version__, "git_commit": git_commit(),
+            "platform": platform.platform(), "python_version": sys.version.split()[0],
+            "brian2_version": version("brian2"), "numpy_version": np.__version__}
 
 
 def git_commit() -> str:

@@ -9,9 +9,7 @@ Every evaluation is checkpointed in ``<output>.checkpoint/``; ``resume=True`` re
 from __future__ import annotations
 
 import json
-import platform
 import shutil
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .. import __version__
-from ..engine.run import git_commit
+from ..engine.run import software_provenance
 from ..errors import InputError
 from . import output
 from .checkpoint import Checkpoint
@@ -107,8 +104,7 @@ def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
                                  if problem.metabolism_params is not None else None)}
     return {
         "format": output.FORMAT, "title": f"mbsim fit of {spec.file.name}",
-        "mbsim_version": __version__, "git_commit": git_commit(), "created_by": command,
-        "fit_name": spec.file.name, "fit_file": str(spec.path), "fit_text": spec.text,
+        "created_by": command, "fit_name": spec.file.name, "fit_file": str(spec.path), "fit_text": spec.text,
         "fit_sha256": spec.sha256,
         "data_files": json.dumps([{"path": t.path, "sha256": t.sha256, "kind": t.kind}
                                   for t in problem.tables]),
@@ -119,8 +115,7 @@ def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
         "optimizer_messages": json.dumps(messages),
         "evaluations": int(evaluations), "elapsed_s": float(elapsed),
         "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
-        "platform": platform.platform(), "python_version": sys.version.split()[0],
-        "numpy_version": np.__version__,
+        **software_provenance(),
     }
 
 
