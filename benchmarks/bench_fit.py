@@ -39,7 +39,7 @@ def main() -> None:
     os.environ.setdefault("MBSIM_STAND_INS", "analytic=analytic_network:AnalyticNetwork")
     from mbsim.fit.checkpoint import Checkpoint
     from mbsim.fit.estimate import BatchEvaluator, evaluate_batch_task
-    from mbsim.fit.executor import Executor
+    from mbsim.parallel import Executor
     from mbsim.fit.problem import FitProblem
     from mbsim.fit.spec import parse_fit_text
     path = Path(args.fit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -135,9 +134,10 @@ def test_objectives_follow_their_definition(problem):
     assert energy == pytest.approx(result["atp"].sum(axis=-1).mean())
 
 
-def test_search_resumes_from_its_checkpoint_with_the_same_numbers(parsed, tmp_path, monkeypatch):
+def test_search_resumes_from_its_checkpoint_with_the_same_numbers(parsed, problem, tmp_path,
+                                                                 monkeypatch):
     experiment, searched = parsed
-    first = run_meta_learning(experiment, searched, checkpoint=tmp_path / "ck")
+    first = run_meta_learning(experiment, searched, checkpoint=tmp_path / "ck", problem=problem)
     trials = first["trials"].to_dataset()
     assert trials.sizes["trial"] == 8 and trials["on_front"].values.sum() >= 1
     assert set(np.unique(trials["generation"].values)) == {0, 1}
@@ -151,7 +151,8 @@ def test_search_resumes_from_its_checkpoint_with_the_same_numbers(parsed, tmp_pa
     calls = []
     original = meta_learning.evaluate_rule
     monkeypatch.setattr(meta_learning, "evaluate_rule", lambda job: calls.append(1) or original(job))
-    resumed = run_meta_learning(experiment, searched, checkpoint=tmp_path / "ck", resume=True)
+    resumed = run_meta_learning(experiment, searched, checkpoint=tmp_path / "ck", resume=True,
+                                problem=problem)
     # the second generation's rules not also tried in the first, and the two references
     assert len(calls) == len(set(keys[4:]) - set(keys[:4])) + 2
     for name in ("performance", "energy", "resilience", "learning_rate", "on_front"):
@@ -190,6 +191,9 @@ def test_command_writes_a_result_that_opens_and_plots(tmp_path, capsys):
     assert (tmp_path / "meta_rules.png").stat().st_size > 10_000
     assert not (tmp_path / "meta.h5.checkpoint").exists()
     assert main(["plot", str(out), "--kind", "rules", "-o", str(tmp_path / "r.png")]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    assert "mbsim-meta-learning file" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("old, new, pattern", [
@@ -223,12 +227,9 @@ def test_shipped_meta_learning_files_validate(path):
 
 
 def test_jobs_do_not_change_the_numbers(parsed, problem):
-    rules = [load_rule(), unmodified_rule(), load_rule().updated({"restriction": "random_mask",
-                                                                   "plastic_fraction": 0.3})]
-    from mbsim.parallel import map_tasks
-    jobs = [meta_learning.RuleJob(replace(problem), r) for r in rules]
-    serial = map_tasks(evaluate_rule, jobs, jobs=1)
-    parallel = map_tasks(evaluate_rule, jobs, jobs=2)
-    for a, b in zip(serial, parallel):
-        for key in a:
-            np.testing.assert_array_equal(a[key], b[key])
+    experiment, searched = parsed
+    serial = run_meta_learning(experiment, searched, jobs=1, problem=problem)
+    parallel = run_meta_learning(experiment, searched, jobs=2, problem=problem)
+    for group in ("trials", "references"):
+        for name, variable in serial[group].to_dataset().data_vars.items():
+            np.testing.assert_array_equal(variable.values, parallel[group][name].values)

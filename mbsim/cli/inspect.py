@@ -1,4 +1,4 @@
-"""``mbsim inspect FILE``: a readable summary of a result, fit or energy-sweep file (what made it,
+"""``mbsim inspect FILE``: a readable summary of a result, fit, energy-sweep or meta-learning file (what made it,
 and its retention, energy and survival, its estimates, or its optimal strategies)."""
 
 from __future__ import annotations
@@ -103,16 +103,18 @@ def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
 
 
 def other_summary(tree: xr.DataTree, file_size: int) -> str:
-    """The summary of a fit or energy-sweep file: what made it, then its table."""
+    """The summary of a fit, energy-sweep or meta-learning file: what made it, then its table."""
     from .energy_sweep import summary_table
     from .fit import summary as fit_summary
+    from .meta_learn import summary_table as front_table
+    tables = {"mbsim-fit": fit_summary, "mbsim-meta-learning": front_table}
     kind = str(tree.attrs.get("format", "")).split("/")[0]
     lines = [f"{kind} file: {tree.attrs.get('title') or tree.attrs.get('name', '')}".rstrip()]
     lines += [f"  {key}: {tree.attrs[key]}" for key in ("created_by", "mbsim_version", "git_commit",
                                                        "start_time", "end_time") if key in tree.attrs]
     lines += [f"  file size: {_size(file_size)}",
               "  groups: " + ", ".join(f"/{name}" for name in tree.children), ""]
-    lines.append(fit_summary(tree) if kind == "mbsim-fit" else summary_table(tree))
+    lines.append(tables.get(kind, summary_table)(tree))
     return "\n".join(lines)
 
 

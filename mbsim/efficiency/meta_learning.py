@@ -4,7 +4,8 @@ and keep working when energy is scarce.
 Optuna's multi-objective samplers (NSGA-II or TPE, seeded) propose rule parameters one generation
 (``population`` rules) at a time through its ask/tell interface; every rule of a generation is
 evaluated on every task seed and energy regime (:func:`mbsim.efficiency.episode.run_episode`) on
-:func:`mbsim.parallel.map_tasks` (serially, a Dask LocalCluster or a scheduler), and the three
+:class:`mbsim.parallel.Executor` (serially, a Dask LocalCluster or a scheduler, one client for the
+whole search), and the three
 objectives are told back:
 
 * performance: the mean episode performance in the plentiful regime (the first);
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -30,11 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from tqdm.auto import tqdm
 
 from ..engine.memory import load_memory_params
 from ..errors import InputError
 from ..metabolism.params import load_metabolism_params
-from ..parallel import map_tasks
+from ..parallel import Executor
 from .episode import ATP_PARTS, STORES, EnergyCosts, EnergyRegime, Schedule, run_episode
 from .meta_experiment import OBJECTIVES, MetaExperiment, SearchedParameter
 from .rules import RATE_COMPARTMENTS, RULE, SCALARS, PlasticityRule, load_rule, unmodified_rule
@@ -42,6 +45,7 @@ from .task import build_network
 from .valence_task import ValenceTask, build_valence_task
 
 FORMAT = "mbsim-meta-learning/1"
+LOG = logging.getLogger(__name__)
 #: Per-episode scores and counts kept for every (rule, seed, regime).
 SCORES = ("learning", "retention", "performance", "programme_hours", "failed_consolidations",
           "updates")
@@ -174,43 +178,45 @@ def propose(trial, searched: list[SearchedParameter], restrictions, base: Plasti
 
 def run_meta_learning(experiment: MetaExperiment, searched: list[SearchedParameter], *,
                       jobs: int = 1, scheduler: str | None = None, checkpoint: Path | None = None,
-                      resume: bool = False, progress: bool = False,
-                      command: str = "") -> xr.DataTree:
-    """Search the rule family and return the result tree (root attrs carry the provenance)."""
+                      resume: bool = False, progress: bool = False, command: str = "",
+                      problem: MetaProblem | None = None) -> xr.DataTree:
+    """Search the rule family and return the result tree (root attrs carry the provenance);
+    ``problem`` is :func:`build_problem` of the experiment, built here when not given."""
     import optuna
 
     started = datetime.now(timezone.utc)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    problem = build_problem(experiment)
     store = EvaluationStore(checkpoint, _identity(experiment))
     if resume:
         store.load()
+    problem = problem or build_problem(experiment)
     settings = experiment.optimizer
     sampler = (optuna.samplers.NSGAIISampler(population_size=settings.population, seed=settings.seed)
                if settings.sampler == "nsga2" else
                optuna.samplers.TPESampler(seed=settings.seed, multivariate=True))
     study = optuna.create_study(directions=["maximize", "minimize", "maximize"], sampler=sampler)
     rules, results, generation = [], [], []
-    for g in range(settings.generations):
-        trials = [study.ask() for _ in range(settings.population)]
-        proposed = [propose(t, searched, experiment.search.restrictions, problem.base_rule)
-                    for t in trials]
-        missing = [r for r in proposed if rule_key(r) not in store.done]
-        computed = map_tasks(evaluate_rule, [RuleJob(problem, r) for r in missing], jobs=jobs,
-                             scheduler=scheduler, progress=progress,
-                             description=f"generation {g + 1}/{settings.generations}")
-        store.done.update({rule_key(r): c for r, c in zip(missing, computed)})
-        store.save()
-        for trial, rule in zip(trials, proposed):
-            result = store.done[rule_key(rule)]
-            study.tell(trial, [float(v) for v in result["objectives"]])
-            rules.append(rule)
-            results.append(result)
-            generation.append(g)
-    front = {t.number for t in study.best_trials}
     references = [problem.base_rule, unmodified_rule()]
-    reference_results = map_tasks(evaluate_rule, [RuleJob(problem, r) for r in references],
-                                  jobs=1)
+    with Executor(jobs, scheduler) as executor:
+        for g in tqdm(range(settings.generations), desc="generations", disable=not progress,
+                      leave=False):
+            trials = [study.ask() for _ in range(settings.population)]
+            proposed = [propose(t, searched, experiment.search.restrictions, problem.base_rule)
+                        for t in trials]
+            missing = [r for r in proposed if rule_key(r) not in store.done]
+            computed = executor.map(evaluate_rule, [RuleJob(problem, r) for r in missing])
+            store.done.update({rule_key(r): c for r, c in zip(missing, computed)})
+            store.save()
+            for trial, rule in zip(trials, proposed):
+                result = store.done[rule_key(rule)]
+                study.tell(trial, [float(v) for v in result["objectives"]])
+                rules.append(rule)
+                results.append(result)
+                generation.append(g)
+            LOG.info("generation %d/%d: %d rules evaluated, %d from the checkpoint", g + 1,
+                     settings.generations, len(missing), len(proposed) - len(missing))
+        reference_results = executor.map(evaluate_rule, [RuleJob(problem, r) for r in references])
+    front = {t.number for t in study.best_trials}
     tree = result_tree(problem, rules, results, generation, front, references, reference_results)
     tree.attrs.update(provenance(experiment, problem, settings, started, command))
     return tree

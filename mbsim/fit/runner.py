@@ -18,12 +18,12 @@ import numpy as np
 import xarray as xr
 
 from ..engine.run import software_provenance
+from ..parallel import Executor
 from ..errors import InputError
 from . import output
 from .checkpoint import Checkpoint
 from .estimate import (BatchEvaluator, covariance, hessian_from, hessian_points, optimize,
                        value_log_posterior)
-from .executor import Executor
 from .problem import FitProblem, _PROBLEMS
 from .sample import run_sampler
 
