@@ -25,7 +25,8 @@ FORMAT_PREFIX = "mbsim-result/"
 SUPPORTED_FORMAT_VERSIONS = (1, 2)
 #: Every kind of file mbsim writes, with the layout versions this mbsim reads (run results of
 #: version 1 are converted on load: :mod:`mbsim.result_versions`).
-KINDS = {"mbsim-result": SUPPORTED_FORMAT_VERSIONS, "mbsim-energy-sweep": (1,), "mbsim-fit": (1,)}
+KINDS = {"mbsim-result": SUPPORTED_FORMAT_VERSIONS, "mbsim-energy-sweep": (1,), "mbsim-fit": (1,),
+         "mbsim-ann-check": (1,)}
 
 #: Arrays with at least this many elements are chunked and compressed.
 COMPRESS_MIN_ELEMENTS = 4096
@@ -233,7 +234,8 @@ def check_result_file(path: str | os.PathLike, kind: str = "mbsim-result") -> Pa
     file = Path(path)
     accepted = [kind] if kind else list(KINDS)
     what = {"mbsim-result": "an mbsim result file", "mbsim-fit": "an mbsim fit file",
-            "mbsim-energy-sweep": "an mbsim energy-sweep file"}.get(kind, "an mbsim file")
+            "mbsim-energy-sweep": "an mbsim energy-sweep file",
+            "mbsim-ann-check": "an mbsim ANN-check file"}.get(kind, "an mbsim file")
     expected = (f"{what} (HDF5 with root attribute format '" + "/N' or '".join(accepted)
                 + "/N', written by mbsim)")
     if not file.exists():

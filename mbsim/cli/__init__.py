@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import InputError, MbsimError
 
 #: Modules of this package that define ``register(subparsers)``; each adds one subcommand.
-COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "fit",
+COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "ann_check", "fit",
             "cache", "export", "migrate")
 
 

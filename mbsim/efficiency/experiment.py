@@ -140,13 +140,19 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def parse_experiment_text(text: str, filename: str = "<experiment>") -> Experiment:
     """Validate experiment YAML ``text``; ``filename`` names it in error messages."""
+    return validate_document(Experiment, text, filename,
+                             "a mapping with schema_version, name, task, network, strategies")
+
+
+def validate_document(model: type[SourcedDocument], text: str, filename: str, expected: str):
+    """YAML ``text`` validated as ``model``, remembering its source; one InputError with file, line
+    and field otherwise (``expected`` describes the top-level mapping)."""
     document = read_yaml(text, filename)
     if not isinstance(document.data, dict):
         raise InputError(found="an empty file" if document.data is None else "not a mapping",
-                         expected="a mapping with schema_version, name, task, network, strategies",
-                         file=filename, line=1)
+                         expected=expected, file=filename, line=1)
     try:
-        experiment = Experiment.model_validate(document.data)
+        validated = model.model_validate(document.data)
     except ValidationError as error:
         located = [(document.line_of(_path(item["loc"])), order, item)
                    for order, item in enumerate(error.errors())]
@@ -154,7 +160,7 @@ def parse_experiment_text(text: str, filename: str = "<experiment>") -> Experime
         found, expected, example = _describe(item)
         raise InputError(found=found, expected=expected, file=filename, line=line,
                          field=format_path(_path(item["loc"])), example=example) from None
-    return experiment.with_source(text, filename)
+    return validated.with_source(text, filename)
 
 
 def _path(loc: tuple) -> tuple:
