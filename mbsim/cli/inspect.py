@@ -104,6 +104,7 @@ def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
 
 def other_summary(tree: xr.DataTree, file_size: int) -> str:
     """The summary of a fit or energy-sweep file: what made it, then its table."""
+    from .ann_check import summary_table as ann_summary
     from .energy_sweep import summary_table
     from .fit import summary as fit_summary
     kind = str(tree.attrs.get("format", "")).split("/")[0]
@@ -112,7 +113,8 @@ def other_summary(tree: xr.DataTree, file_size: int) -> str:
                                                        "start_time", "end_time") if key in tree.attrs]
     lines += [f"  file size: {_size(file_size)}",
               "  groups: " + ", ".join(f"/{name}" for name in tree.children), ""]
-    lines.append(fit_summary(tree) if kind == "mbsim-fit" else summary_table(tree))
+    tables = {"mbsim-fit": fit_summary, "mbsim-ann-check": ann_summary}
+    lines.append(tables.get(kind, summary_table)(tree))
     return "\n".join(lines)
 
 
