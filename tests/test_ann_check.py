@@ -8,7 +8,8 @@ import pytest
 from mbsim.cli import main
 from mbsim.efficiency.ann import (PlainNetwork, RestrictedRule, load_digits_split, make_cached_rule,
                                   train)
-from mbsim.efficiency.ann_experiment import AnnCaching, Training
+from mbsim.efficiency.ann_experiment import AnnCaching, Training, load_ann_experiment
+from mbsim.efficiency.experiment import EXPERIMENTS_DIR
 from mbsim.efficiency.learning import EnergyLedger
 from mbsim.efficiency.strategies import make_selector
 from mbsim.io import load
@@ -44,6 +45,13 @@ def baseline(network, data):
     outcome = run(network, data, "all")
     assert outcome.reached
     return outcome
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS_DIR.glob("ann_*.yaml")), ids=lambda p: p.stem)
+def test_shipped_ann_experiments_validate(path):
+    """Every shipped ANN-check file loads and reports M0 and M1."""
+    experiment = load_ann_experiment(path)
+    assert experiment.name == path.stem and {0.0, 1.0} <= set(experiment.energy.alphas)
 
 
 def test_backpropagation_matches_finite_differences():
