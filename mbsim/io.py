@@ -26,7 +26,8 @@ SUPPORTED_FORMAT_VERSIONS = (1, 2)
 #: Every kind of file mbsim writes, with the layout versions this mbsim reads (run results of
 #: version 1 are converted on load: :mod:`mbsim.result_versions`).
 KINDS = {"mbsim-result": SUPPORTED_FORMAT_VERSIONS, "mbsim-energy-sweep": (1,), "mbsim-fit": (1,),
-         "mbsim-meta-learning": (1,)}
+         "mbsim-meta-learning": (1,),
+         "mbsim-ann-check": (1,)}
 
 #: Arrays with at least this many elements are chunked and compressed.
 COMPRESS_MIN_ELEMENTS = 4096
@@ -228,7 +229,7 @@ def check_result_file(path: str | os.PathLike, kind: str = "mbsim-result") -> Pa
 
     ``kind`` is one of :data:`KINDS` (``mbsim-result`` from ``mbsim run``, ``mbsim-fit`` from
     ``mbsim fit``, ``mbsim-energy-sweep`` from ``mbsim energy-sweep``, ``mbsim-meta-learning``
-    from ``mbsim meta-learn``) or None for any of them.
+    from ``mbsim meta-learn``, ``mbsim-ann-check`` from ``mbsim ann-check``) or None for any.
     """
     import h5py
 
@@ -236,7 +237,8 @@ def check_result_file(path: str | os.PathLike, kind: str = "mbsim-result") -> Pa
     accepted = [kind] if kind else list(KINDS)
     what = {"mbsim-result": "an mbsim result file", "mbsim-fit": "an mbsim fit file",
             "mbsim-energy-sweep": "an mbsim energy-sweep file",
-            "mbsim-meta-learning": "an mbsim meta-learning file"}.get(kind, "an mbsim file")
+            "mbsim-meta-learning": "an mbsim meta-learning file",
+            "mbsim-ann-check": "an mbsim ANN-check file"}.get(kind, "an mbsim file")
     expected = (f"{what} (HDF5 with root attribute format '" + "/N' or '".join(accepted)
                 + "/N', written by mbsim)")
     if not file.exists():

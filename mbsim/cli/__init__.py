@@ -15,8 +15,8 @@ from .. import __version__
 from ..errors import InputError, MbsimError
 
 #: Modules of this package that define ``register(subparsers)``; each adds one subcommand.
-COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep", "fit",
-            "cache", "export", "migrate", "meta_learn")
+COMMANDS = ("connectome", "run", "validate", "protocols", "inspect", "plot", "energy_sweep",
+            "ann_check", "meta_learn", "fit", "cache", "export", "migrate")
 
 
 def build_parser() -> argparse.ArgumentParser:

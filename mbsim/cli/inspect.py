@@ -103,11 +103,14 @@ def summary(tree: xr.DataTree, file_size: int | None = None) -> str:
 
 
 def other_summary(tree: xr.DataTree, file_size: int) -> str:
-    """The summary of a fit, energy-sweep or meta-learning file: what made it, then its table."""
+    """The summary of a fit, energy-sweep, ANN-check or meta-learning file: what made it, then its
+    table."""
+    from .ann_check import summary_table as ann_summary
     from .energy_sweep import summary_table
     from .fit import summary as fit_summary
     from .meta_learn import summary_table as front_table
-    tables = {"mbsim-fit": fit_summary, "mbsim-meta-learning": front_table}
+    tables = {"mbsim-fit": fit_summary, "mbsim-meta-learning": front_table,
+              "mbsim-ann-check": ann_summary}
     kind = str(tree.attrs.get("format", "")).split("/")[0]
     lines = [f"{kind} file: {tree.attrs.get('title') or tree.attrs.get('name', '')}".rstrip()]
     lines += [f"  {key}: {tree.attrs[key]}" for key in ("created_by", "mbsim_version", "git_commit",

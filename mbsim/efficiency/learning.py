@@ -49,16 +49,21 @@ class EnergyLedger:
         self.values[phase] += [m_alpha(change, a) for a in self.alphas]
 
     def add_maintenance(self, transient: np.ndarray, interval: float, decay_time: float,
-                        cost_per_hour: float) -> None:
-        """Cost of holding ``transient`` for ``interval`` seconds while it decays with ``decay_time``."""
+                        cost_per_hour: float, time_unit: float = SECONDS_PER_HOUR) -> None:
+        """Cost of holding ``transient`` for ``interval`` while it decays with ``decay_time``
+        (``np.inf``: no decay). ``time_unit`` is the cost period in the unit of ``interval``: the
+        MB's times are seconds and its cost is per hour; an artificial network passes training steps
+        and ``time_unit=1`` (cost per step)."""
         held = np.abs(transient[np.abs(transient) > UPDATE_THRESHOLD])
         for j, alpha in enumerate(self.alphas):
             if alpha == 0:
                 duration = interval * len(held)
+            elif np.isinf(decay_time):
+                duration = interval * float((held ** alpha).sum())
             else:
                 rate = alpha / decay_time
                 duration = float((held ** alpha).sum()) * (1 - np.exp(-rate * interval)) / rate
-            self.values["maintenance"][j] += cost_per_hour * duration / SECONDS_PER_HOUR
+            self.values["maintenance"][j] += cost_per_hour * duration / time_unit
 
     def table(self, transient_update_cost: float = 0.0) -> np.ndarray:
         total = (self.values["persistent"] + self.values["maintenance"]
@@ -75,10 +80,64 @@ def trial_sequence(task: OdorTask, rng: np.random.Generator, max_trials: int):
             shown[k] += 1
 
 
+class SynapticCache:
+    """Persistent and transient stores of a network's plastic units under synaptic caching (Li & van
+    Rossum 2020), with their energy in an :class:`EnergyLedger`: updates go to the transient store,
+    which decays and pays maintenance; :meth:`consolidate` moves transient change into the persistent
+    store, paying it as persistent updates. Times are in the ledger's ``time_unit``."""
+
+    def __init__(self, persistent: np.ndarray, ledger: EnergyLedger, decay_time: float,
+                 maintenance_cost: float, time_unit: float = SECONDS_PER_HOUR):
+        self.persistent, self.transient = persistent, np.zeros_like(persistent)
+        self.ledger, self.decay_time = ledger, decay_time
+        self.maintenance_cost, self.time_unit = maintenance_cost, time_unit
+
+    def hold(self, interval: float) -> float:
+        """Pay the maintenance of ``interval`` and decay the transient store; return the decay factor."""
+        self.ledger.add_maintenance(self.transient, interval, self.decay_time, self.maintenance_cost,
+                                    self.time_unit)
+        factor = np.exp(-interval / self.decay_time)
+        self.transient *= factor
+        return factor
+
+    def store(self, index: np.ndarray, applied: np.ndarray) -> None:
+        """Add the applied changes of units ``index`` to the transient store."""
+        self.transient[index] += applied
+        self.ledger.add("transient", applied)
+
+    def over(self, index: np.ndarray, threshold: float) -> np.ndarray:
+        """The units of ``index`` whose |transient| exceeds ``threshold``."""
+        return index[np.abs(self.transient[index]) > threshold]
+
+    def held(self) -> np.ndarray:
+        """Every unit holding a transient change."""
+        return np.flatnonzero(np.abs(self.transient) > UPDATE_THRESHOLD)
+
+    def consolidate(self, index: np.ndarray) -> np.ndarray:
+        """Move the transient change of units ``index`` into the persistent store; return it."""
+        moved = self.transient[index]
+        self.persistent[index] += moved
+        self.transient[index] = 0.0
+        self.ledger.add("persistent", moved)
+        return moved
+
+
 def _bounded(total: np.ndarray, change) -> np.ndarray:
     """The part of a proposed change that keeps efficacy within [0, max]: clip(w + dw) - w."""
     w = total[change.index]
     return np.clip(w + change.change, 0.0, None) - w
+
+
+def restricted_update(task: OdorTask, selector, efficacy: np.ndarray, drive: np.ndarray,
+                      ledger: EnergyLedger, change) -> None:
+    """One trial of a restriction strategy: the bounded change, the selected part applied to
+    ``efficacy`` and ``drive`` and counted as persistent (in place)."""
+    applied = np.minimum(_bounded(efficacy, change), task.max_efficacy - efficacy[change.index])
+    keep = selector.select(change.index, applied)
+    index, applied = change.index[keep], applied[keep]
+    efficacy[index] += applied
+    drive += task.kernel[:, index] @ applied
+    ledger.add("persistent", applied)
 
 
 def train_restricted(task: OdorTask, selector, rng, criterion: float, max_trials: int,
@@ -89,13 +148,7 @@ def train_restricted(task: OdorTask, selector, rng, criterion: float, max_trials
     ledger = EnergyLedger(alphas)
     trials, reached = 0, False
     for trials, (k, r) in enumerate(trial_sequence(task, rng, max_trials), start=1):
-        change = task.changes[k][r]
-        applied = np.minimum(_bounded(efficacy, change), task.max_efficacy - efficacy[change.index])
-        keep = selector.select(change.index, applied)
-        index, applied = change.index[keep], applied[keep]
-        efficacy[index] += applied
-        drive += task.kernel[:, index] @ applied
-        ledger.add("persistent", applied)
+        restricted_update(task, selector, efficacy, drive, ledger, task.changes[k][r])
         if task.accuracy(drive) >= criterion:
             reached = True
             break
@@ -109,43 +162,46 @@ def train_caching(task: OdorTask, caching: Caching, threshold: float, decay_time
     """Synaptic caching (Li & van Rossum 2020): every update goes to a decaying transient store
     (labile-like), which pays maintenance; a synapse whose |transient| exceeds ``threshold`` moves it
     into the persistent store (LTM-like), paying |transient| as a persistent update."""
-    n = task.kernel.shape[1]
-    persistent, transient = np.ones(n), np.zeros(n)
-    drive_persistent, drive_transient = np.zeros(len(task.odors)), np.zeros(len(task.odors))
-    ledger = EnergyLedger(alphas)
-    factor = np.exp(-interval / decay_time)
+    cache = SynapticCache(np.ones(task.kernel.shape[1]), EnergyLedger(alphas), decay_time,
+                          caching.maintenance_cost)
+    drive = CachedDrive(task, cache)
     trials, reached = 0, False
     for trials, (k, r) in enumerate(trial_sequence(task, rng, max_trials), start=1):
         if trials > 1:
-            ledger.add_maintenance(transient, interval, decay_time, caching.maintenance_cost)
-            transient *= factor
-            drive_transient *= factor
-        change = task.changes[k][r]
-        applied = np.minimum(_bounded(persistent + transient, change),
-                             task.max_efficacy - persistent[change.index] - transient[change.index])
-        transient[change.index] += applied
-        drive_transient += task.kernel[:, change.index] @ applied
-        ledger.add("transient", applied)
-        over = change.index[np.abs(transient[change.index]) > threshold]
-        _consolidate(over, persistent, transient, drive_persistent, drive_transient, task, ledger)
-        if task.accuracy(drive_persistent + drive_transient) >= criterion:
+            drive.transient *= cache.hold(interval)
+        cached_update(task, cache, drive, task.changes[k][r], threshold)
+        if task.accuracy(drive.persistent + drive.transient) >= criterion:
             reached = True
             break
         if trials >= max_trials:
             break
-    accuracy = task.accuracy(drive_persistent + drive_transient)
+    accuracy = task.accuracy(drive.persistent + drive.transient)
     if caching.consolidate_at_end:
-        held = np.flatnonzero(np.abs(transient) > UPDATE_THRESHOLD)
-        _consolidate(held, persistent, transient, drive_persistent, drive_transient, task, ledger)
-    return RunOutcome(trials, reached, accuracy, ledger.table(caching.transient_update_cost))
+        drive.consolidate(cache.held())
+    return RunOutcome(trials, reached, accuracy, cache.ledger.table(caching.transient_update_cost))
 
 
-def _consolidate(index, persistent, transient, drive_persistent, drive_transient, task, ledger):
-    """Move the transient change of pairs ``index`` into the persistent store (in place)."""
-    moved = transient[index]
-    persistent[index] += moved
-    transient[index] = 0.0
-    shift = task.kernel[:, index] @ moved
-    drive_persistent += shift
-    drive_transient -= shift
-    ledger.add("persistent", moved)
+def cached_update(task: OdorTask, cache: SynapticCache, drive: "CachedDrive", change,
+                  threshold: float) -> None:
+    """One trial of synaptic caching: the bounded change into the transient store, then the pairs
+    over ``threshold`` consolidated (in place)."""
+    applied = np.minimum(_bounded(cache.persistent + cache.transient, change),
+                         task.max_efficacy - cache.persistent[change.index]
+                         - cache.transient[change.index])
+    cache.store(change.index, applied)
+    drive.transient += task.kernel[:, change.index] @ applied
+    drive.consolidate(cache.over(change.index, threshold))
+
+
+class CachedDrive:
+    """The avoidance drives of the persistent and transient stores of an odor task's cache."""
+
+    def __init__(self, task: OdorTask, cache: SynapticCache):
+        self.task, self.cache = task, cache
+        self.persistent, self.transient = np.zeros(len(task.odors)), np.zeros(len(task.odors))
+
+    def consolidate(self, index: np.ndarray) -> None:
+        """Consolidate pairs ``index`` and move their drive with them."""
+        shift = self.task.kernel[:, index] @ self.cache.consolidate(index)
+        self.persistent += shift
+        self.transient -= shift

@@ -41,6 +41,7 @@ from ..parallel import Executor
 from .episode import ATP_PARTS, STORES, EnergyCosts, EnergyRegime, Schedule, run_episode
 from .meta_experiment import OBJECTIVES, MetaExperiment, SearchedParameter
 from .rules import RATE_COMPARTMENTS, RULE, SCALARS, PlasticityRule, load_rule, unmodified_rule
+from .sweep import common_provenance
 from .task import build_network
 from .valence_task import ValenceTask, build_valence_task
 
@@ -275,18 +276,13 @@ def result_tree(problem, rules, results, generation, front, references, referenc
 
 def provenance(experiment, problem, settings, started, command) -> dict:
     from importlib.metadata import version
-    from ..engine.run import software_provenance
-    return {"format": FORMAT, "title": f"mbsim meta-learning {experiment.name}",
-            "created_by": command, "experiment_name": experiment.name,
-            "experiment_file": experiment.source_file, "experiment_text": experiment.source_text,
-            "experiment_sha256": experiment.sha256,
+    return {**common_provenance(experiment, FORMAT, f"mbsim meta-learning {experiment.name}",
+                                started, command),
             "seeds": json.dumps(list(experiment.network.seeds)),
             "optimizer": f"optuna {version('optuna')} {type_name(settings.sampler)}",
             "optimizer_seed": int(settings.seed), "energy_measure": problem.energy_measure,
             "base_rule": problem.base_rule.values.path,
-            "odors": json.dumps(list(problem.tasks[0].odors)),
-            "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
-            **software_provenance()}
+            "odors": json.dumps(list(problem.tasks[0].odors))}
 
 
 def type_name(sampler: str) -> str:

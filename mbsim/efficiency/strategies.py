@@ -71,8 +71,9 @@ class TopKPerGroup:
         keep = np.zeros(len(index), dtype=bool)
         group = self.group_of[index]
         magnitude = np.abs(applied)
-        for c in np.unique(group):
-            members = np.flatnonzero(group == c)
+        order = np.argsort(group, kind="stable")   # each group's members in index order
+        groups, starts = np.unique(group[order], return_index=True)
+        for c, members in zip(groups, np.split(order, starts[1:])):
             keep[members[_largest(magnitude[members], int(self.k[c]))]] = True
         return keep
 

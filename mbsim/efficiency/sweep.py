@@ -122,47 +122,53 @@ def sweep_tree(results: list[dict], experiment: Experiment) -> xr.DataTree:
     return xr.DataTree.from_dict({"runs": runs, "networks": networks, "optimal": optimal(runs)})
 
 
-def optimal(runs: xr.Dataset) -> xr.Dataset:
-    """Per strategy, KC count and alpha: the lowest mean total energy over parameters among those
-    where every seed reached the criterion, its parameter, and the savings ratio all / best."""
+def optimal(runs: xr.Dataset, size: str = "n_kc") -> xr.Dataset:
+    """Per strategy, network size (coordinate ``size``) and alpha: the lowest mean total energy over
+    parameters among those where every seed reached the criterion, its parameter, and the savings
+    ratio all / best."""
     total = runs["energy"].sel(phase="total")
     frame = pd.DataFrame({"strategy": runs["strategy"].values, "parameter": runs["parameter"].values,
-                          "n_kc": runs["n_kc"].values, "reached": runs["reached"].values})
+                          size: runs[size].values, "reached": runs["reached"].values})
     strategies = list(dict.fromkeys(frame["strategy"]))
-    sizes = sorted(set(frame["n_kc"]))
+    sizes = sorted(set(frame[size]))
     alphas = runs["alpha"].values
     best = np.full((len(strategies), len(sizes), len(alphas)), np.nan)
     where = np.full(best.shape, np.nan)
     for a, alpha in enumerate(alphas):
         frame["energy"] = total.sel(alpha=alpha).values
-        grouped = frame.groupby(["strategy", "n_kc", "parameter"]).agg(
+        grouped = frame.groupby(["strategy", size, "parameter"]).agg(
             energy=("energy", "mean"), reached=("reached", "min")).reset_index()
         grouped = grouped[grouped["reached"] == 1]
-        for (strategy, n_kc), part in grouped.groupby(["strategy", "n_kc"]):
+        for (strategy, n_kc), part in grouped.groupby(["strategy", size]):
             i = part["energy"].to_numpy().argmin()
             best[strategies.index(strategy), sizes.index(n_kc), a] = part["energy"].iloc[i]
             where[strategies.index(strategy), sizes.index(n_kc), a] = part["parameter"].iloc[i]
     baseline = best[strategies.index("all")][None] if "all" in strategies else np.nan
-    coords = {"strategy": strategies, "n_kc": sizes, "alpha": alphas}
+    coords = {"strategy": strategies, size: sizes, "alpha": alphas}
+    dims = ("strategy", size, "alpha")
     return xr.Dataset({
-        "energy": (("strategy", "n_kc", "alpha"), best,
-                   _attrs("1", "lowest mean M_alpha to criterion over P (or threshold)")),
-        "best_parameter": (("strategy", "n_kc", "alpha"), where, _attrs("1", "P or threshold at the optimum")),
-        "savings": (("strategy", "n_kc", "alpha"), baseline / best,
+        "energy": (dims, best, _attrs("1", "lowest mean M_alpha to criterion over P (or threshold)")),
+        "best_parameter": (dims, where, _attrs("1", "P or threshold at the optimum")),
+        "savings": (dims, baseline / best,
                     _attrs("1", "all-plastic energy / best energy of the strategy"))}, coords=coords)
 
 
 def provenance(experiment: Experiment, results: list[dict], started, command: str) -> dict:
     """Root attributes: what was run, from which file, with which software."""
-    from ..engine.run import software_provenance
-    return {"format": FORMAT, "title": f"mbsim energy sweep {experiment.name}",
-            "created_by": command,
-            "experiment_name": experiment.name, "experiment_file": experiment.source_file,
-            "experiment_text": experiment.source_text, "experiment_sha256": experiment.sha256,
+    return {**common_provenance(experiment, FORMAT, f"mbsim energy sweep {experiment.name}", started,
+                                command),
             "seeds": json.dumps(list(experiment.network.seeds)),
             "kc_counts": json.dumps(list(experiment.network.kc_counts)),
             "connectome_names": json.dumps(sorted({r["connectome_name"] for r in results})),
             "odors": json.dumps(results[0]["odors"] if results else []),
-            "transient_decay_time_s": float(results[0]["decay_time_s"] or np.nan) if results else np.nan,
+            "transient_decay_time_s": float(results[0]["decay_time_s"] or np.nan) if results else np.nan}
+
+
+def common_provenance(experiment, file_format: str, title: str, started, command: str) -> dict:
+    """The root attributes every efficiency result carries: format, software, experiment, times."""
+    from ..engine.run import software_provenance
+    return {"format": file_format, "title": title, "created_by": command,
+            "experiment_name": experiment.name, "experiment_file": experiment.source_file,
+            "experiment_text": experiment.source_text, "experiment_sha256": experiment.sha256,
             "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
             **software_provenance()}
