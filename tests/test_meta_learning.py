@@ -130,6 +130,7 @@ def test_objectives_follow_their_definition(problem):
     by_regime = result["performance"].mean(axis=0)
     performance, energy, resilience = result["objectives"]
     assert performance == by_regime[FED]
+    assert by_regime[FED] > meta_learning.RESILIENCE_FLOOR
     assert resilience == pytest.approx(by_regime[1:].mean() / by_regime[FED])
     assert energy == pytest.approx(result["atp"].sum(axis=-1).mean())
 
@@ -187,6 +188,12 @@ def test_command_writes_a_result_that_opens_and_plots(tmp_path, capsys):
     assert tree.attrs["format"] == "mbsim-meta-learning/1"
     assert tree.attrs["experiment_text"] == EXPERIMENT and "optuna" in tree.attrs["optimizer"]
     assert list(tree["references"]["rule"].values) == ["fly_default", "unmodified"]
+    hardware = tree["hardware"].to_dataset()
+    assert hardware.sizes["rule"] == 2 + int(tree["trials"]["on_front"].values.sum())
+    assert np.all(hardware["seconds_per_step"].values > 0)
+    assert np.all(hardware["joules_per_task"].values > hardware["joules_per_step"].values)
+    source = tree["hardware"].attrs["counter_source"]
+    assert source.startswith("perf_event") or source.startswith("timing only: perf events not available")
     assert (tmp_path / "meta_front.png").stat().st_size > 10_000
     assert (tmp_path / "meta_rules.png").stat().st_size > 10_000
     assert not (tmp_path / "meta.h5.checkpoint").exists()

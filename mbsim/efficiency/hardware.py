@@ -13,6 +13,8 @@ Functions::
         through the functions the training loops use (learning.restricted_update, cached_update).
     ann_update_step(network, data, strategy, parameter, *, learning_rate, batch_size, alphas,
                     seed=0, caching=None) -> (step, OperationCount)
+    rule_update_step(task, rule, regime, costs, interval, seed=0) -> (step, OperationCount)
+        One trial of a rule of the family (rules.py) on a valence task, as meta-learning runs it.
         The same for a :class:`~mbsim.efficiency.ann.PlainNetwork` on one mini-batch's gradient;
         ``strategy="backprop"`` is the gradient itself (the same for every rule).
 
@@ -256,3 +258,35 @@ def ann_update_step(network, data, strategy: str, parameter: float, *, learning_
     made = n if strategy == "all" else min(n, math.ceil(parameter * n))
     return (lambda: rule.update(proposed)), update_operations(n, made, alphas,
                                                              _selection(strategy, n, layout.n_groups))
+
+
+def rule_update_step(task, rule, regime, costs, interval: float, seed: int = 0):
+    """(step, its OperationCount): one trial of a rule of the family (:mod:`.rules`) on a valence
+    task: the inter-trial decay of every store, the readout the error gate reads, and the update,
+    through :class:`~mbsim.efficiency.episode.Episode` itself; the state persists between calls."""
+    from .episode import Episode
+    from .valence_task import SHOCK, SUGAR
+    episode = Episode(task, rule, regime, costs, interval, np.random.default_rng(seed))
+    n_odors, n = len(task.odors), task.n_pairs
+    valence = np.where(np.arange(n_odors) % 2 == 0, 1.0, -1.0)
+    order = [(k, r) for r in range(len(task.changes[0][0])) for k in range(n_odors)]
+    upcoming = cycle(order)
+
+    def step():
+        episode.advance(episode.time + interval)
+        odor, repeat = next(upcoming)
+        episode.learn(odor, valence, repeat)
+    touched = int(np.mean([len(task.changes[k][SHOCK if valence[k] > 0 else SUGAR][r].index)
+                           for k, r in order]))
+    made = touched if rule.restriction == "all" else min(
+        touched, math.ceil(rule.plastic_fraction * task.layout.n_plastic))
+    update = update_operations(touched, made, (0.0, 1.0),
+                               _selection(rule.restriction, touched, len(task.compartments)),
+                               cached=rule.caches)
+    # dense parts: three stores decayed, the efficacy summed and clipped, the drive read out
+    dense = OperationCount(additions=(4 + 2 + n_odors) * n, multiplications=(3 + n_odors) * n,
+                           words=(6 + 4 + n_odors) * n, working_set_bytes=(4 + n_odors) * n * WORD_BYTES)
+    return step, OperationCount(update.additions + dense.additions,
+                                update.multiplications + dense.multiplications,
+                                update.words + dense.words,
+                                max(update.working_set_bytes, dense.working_set_bytes))

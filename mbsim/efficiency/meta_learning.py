@@ -10,8 +10,9 @@ objectives are told back:
 
 * performance: the mean episode performance in the plentiful regime (the first);
 * energy: the mean over regimes of the chosen measure (ATP in mol, M0 or M1);
-* resilience: the mean performance in the other regimes divided by the plentiful one (0 when the
-  plentiful performance is not positive).
+* resilience: the mean performance in the other regimes divided by the plentiful one, or by
+  :data:`RESILIENCE_FLOOR` when the plentiful one is smaller (a rule that hardly learns has no
+  performance to keep; the ratio of two near-zero scores would be noise).
 
 Each finished generation is checkpointed beside the output (``<output>.checkpoint/evaluations.json``,
 written atomically); ``resume`` replays the seeded sampler and takes the finished evaluations from
@@ -47,6 +48,11 @@ from .valence_task import ValenceTask, build_valence_task
 
 FORMAT = "mbsim-meta-learning/1"
 LOG = logging.getLogger(__name__)
+#: Smallest plentiful performance resilience is taken relative to (assumption: 0.1, a PI that a
+#: lab would call a memory).
+RESILIENCE_FLOOR = 0.1
+#: Update steps timed (and counted) per rule for the hardware cost.
+HARDWARE_REPEATS = 30
 #: Per-episode scores and counts kept for every (rule, seed, regime).
 SCORES = ("learning", "retention", "performance", "programme_hours", "failed_consolidations",
           "updates")
@@ -117,7 +123,7 @@ def objectives(result: dict, measure: str) -> np.ndarray:
     by_regime = result["performance"].mean(axis=0)
     plentiful, scarce = by_regime[0], by_regime[1:].mean()
     energy = result["atp"].sum(axis=-1) if measure == "atp" else result[measure].sum(axis=-1)
-    resilience = scarce / plentiful if plentiful > 0 else 0.0
+    resilience = scarce / max(plentiful, RESILIENCE_FLOOR)
     return np.array([plentiful, float(energy.mean()), resilience])
 
 
@@ -219,6 +225,9 @@ def run_meta_learning(experiment: MetaExperiment, searched: list[SearchedParamet
         reference_results = executor.map(evaluate_rule, [RuleJob(problem, r) for r in references])
     front = {t.number for t in study.best_trials}
     tree = result_tree(problem, rules, results, generation, front, references, reference_results)
+    measured = references + [rules[i] for i in sorted(front)]
+    tree["hardware"] = xr.DataTree(hardware_dataset(
+        problem, measured, ["fly_default", "unmodified"] + [f"trial {i}" for i in sorted(front)]))
     tree.attrs.update(provenance(experiment, problem, settings, started, command))
     return tree
 
@@ -272,6 +281,34 @@ def result_tree(problem, rules, results, generation, front, references, referenc
     refs = rules_dataset(references, reference_results, problem, "rule")
     refs = refs.assign_coords(rule=["fly_default", "unmodified"])
     return xr.DataTree.from_dict({"trials": trials, "references": refs})
+
+
+def hardware_dataset(problem: MetaProblem, rules: list[PlasticityRule], labels: list[str],
+                     repeats: int = HARDWARE_REPEATS) -> xr.Dataset:
+    """Machine cost of each rule's update step on the first task (fed), per step and per task."""
+    from .hardware import measure, rule_update_step
+    trials = problem.schedule.phases * problem.schedule.epochs_per_phase * len(problem.tasks[0].odors)
+    costs, source = [], ""
+    for rule in rules:
+        step, operations = rule_update_step(problem.tasks[0], rule, problem.regimes[0],
+                                            problem.costs, problem.schedule.interval)
+        cost = measure(step, repeats=repeats, operations=operations)
+        costs.append(cost)
+        source = cost.source
+
+    def column(key):
+        return [np.nan if getattr(c, key) is None else float(getattr(c, key)) for c in costs]
+    dataset = xr.Dataset({
+        "seconds_per_step": ("rule", column("seconds"), _attrs("s", "wall time of one update step")),
+        "instructions": ("rule", column("instructions"), _attrs("1", "instructions per step")),
+        "cycles": ("rule", column("cycles"), _attrs("1", "cycles per step")),
+        "cache_misses": ("rule", column("cache_misses"), _attrs("1", "cache misses per step")),
+        "joules_per_step": ("rule", column("joules"), _attrs("J", "energy estimate of one step")),
+        "joules_per_task": ("rule", np.array(column("joules")) * trials,
+                            _attrs("J", f"energy estimate of the {trials} trials of an episode"))},
+        coords={"rule": labels})
+    dataset.attrs["counter_source"] = source
+    return dataset
 
 
 def provenance(experiment, problem, settings, started, command) -> dict:
