@@ -37,4 +37,7 @@ for experiment in energy_small energy_full; do
     $MBSIM plot $experiment.h5 --kind $kind -o "$FIGURES/${stem}_$name.png"
   done
 done
+
+# Meta-learning (docs/meta-learning.md): the Pareto front and the rules beside the fly's.
+$MBSIM meta-learn meta_full --jobs 2 -o meta_full.h5 --figures "$FIGURES/meta_full" -q
 echo "figures written to $FIGURES (results in $SCRATCH)"
