@@ -1,6 +1,7 @@
 """Published phenomena with the default parameters, default connectome and spiking network (slow).
 
-Each protocol runs once per session (a small cohort); assertions use the noise-free expected PI.
+Each protocol runs once per session (3 flies; 2 with the recurrent circuit on); assertions use
+the noise-free expected PI.
 Memory kinetics: Tully et al. 1994; starvation: Placais & Preat 2013; MP1 and pyruvate flux:
 Placais et al. 2012, 2017; appetitive LTM: Krashes & Waddell 2008; survival: Mery & Kawecki 2005.
 
@@ -18,7 +19,6 @@ from mbsim import Model, Simulation, paths
 from mbsim.connectome import load, load_default
 
 pytestmark = pytest.mark.slow
-COHORT = 3
 HOUR, DAY = 3600.0, 86400.0
 
 
@@ -28,20 +28,22 @@ def recurrent_model() -> Model:
     return Model(with_wiring_of(load_default(), flywire)).updated({"network.recurrent": 1})
 
 
-MODELS = {"feedforward": Model, "recurrent": recurrent_model}
+#: Model and cohort per circuit; the recurrent runs have fewer flies, because each training trial
+#: is then a window of its own (docs/performance.md, "Cost of the recurrent circuit").
+CIRCUITS = {"feedforward": (Model, 3), "recurrent": (recurrent_model, 2)}
 
 
 class Runs:
     """The shipped protocols run with one model, each once per session."""
 
-    def __init__(self, circuit: str, model: Model):
-        self.circuit, self.model = circuit, model
+    def __init__(self, circuit: str, model: Model, cohort: int):
+        self.circuit, self.model, self.cohort = circuit, model, cohort
         self.results: dict[str, object] = {}
 
     def result(self, name: str):
         """The run's tree; its expected PIs are printed (shown with ``pytest -rA``)."""
         if name not in self.results:
-            self.results[name] = Simulation(self.model, name).run(cohort=COHORT).tree
+            self.results[name] = Simulation(self.model, name).run(cohort=self.cohort).tree
             table = self.results[name]["retention"]["pi_expected"].to_pandas()
             print(f"{name}, {self.circuit}, expected PI:\n{table.round(2)}")
         return self.results[name]
@@ -60,7 +62,8 @@ _runs: dict[str, Runs] = {}
 
 def runs_of(circuit: str) -> Runs:
     if circuit not in _runs:
-        _runs[circuit] = Runs(circuit, MODELS[circuit]())
+        model, cohort = CIRCUITS[circuit]
+        _runs[circuit] = Runs(circuit, model(), cohort)
     return _runs[circuit]
 
 
@@ -70,7 +73,7 @@ def feedforward() -> Runs:
     return runs_of("feedforward")
 
 
-@pytest.fixture(scope="session", params=list(MODELS))
+@pytest.fixture(scope="session", params=list(CIRCUITS))
 def circuit(request) -> Runs:
     """Runs of the default model, then of the model with the recurrent circuit on."""
     return runs_of(request.param)
