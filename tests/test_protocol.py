@@ -3,8 +3,10 @@
 import hashlib
 import math
 
+import numpy as np
 import pytest
 
+from mbsim import Model, Result, Simulation
 from mbsim.paths import PROTOCOLS_DIR
 from mbsim.protocol import load_protocol, parse_protocol_text, shipped_protocols
 from mbsim.protocol.jsonschema import SCHEMA_PATHS, schema_text
@@ -52,6 +54,18 @@ def test_shipped_protocol_validates_and_expands(path):
         stops = [p.stop for p in trial.odors] + [p.stop for p in trial.sugar] + \
                 [p.start + p.duration for p in trial.shocks]
         assert max(stops) == pytest.approx(trial.stimulus_duration)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
+def test_shipped_protocol_runs(path, tmp_path):
+    """Each shipped protocol runs for one fly on the spiking network, and the saved result holds
+    a PI between -1 and 1 for every test of the schedule."""
+    Simulation(Model(), path).run(cohort=1).save(tmp_path / "run.h5")
+    retention = Result.load(tmp_path / "run.h5")["retention"].to_dataset()
+    expected = retention["pi_expected"].sel(phase="total").values
+    assert len(expected) == len(load_protocol(path).schedule().tests)
+    assert np.all(np.abs(expected) <= 1)
 
 
 def test_spaced_schedule_numbers():
