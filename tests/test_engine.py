@@ -81,6 +81,26 @@ def test_cycloheximide_blocks_ltm_not_arm():
     assert pi(treated, 2, "LTM") < 0.1
 
 
+def test_ltm_program_reports_zero_under_cycloheximide():
+    """The shipped cycloheximide protocol: the trigger (consolidation signal) crosses its threshold
+    as without the drug, but the recorded LTM program stays at 0 while protein synthesis is blocked."""
+    from mbsim.engine.results import metabolism_dataset, slow_names
+    from mbsim.paths import PROTOCOLS_DIR
+    from mbsim.protocol import load_protocol
+    treated = load_protocol(PROTOCOLS_DIR / "aversive_spaced_10x_cycloheximide.yaml").schedule()
+    control = protocol("spaced", tests="[3 h, 24 h]")
+    names, units = slow_names(None)
+    states = {}
+    for label, schedule in (("treated", treated), ("control", control)):
+        outcome, _ = run(schedule)
+        states[label] = metabolism_dataset([outcome], names, units)
+    drug_on = states["treated"]["time"] < 24 * 3600 + treated.training_end
+    signal = states["treated"]["consolidation_signal"].where(drug_on)
+    assert float(signal.max()) > 1.2 * PARAMS["consolidation_threshold"]
+    assert float(states["treated"]["ltm_program"].where(drug_on).max()) == 0.0
+    assert float(states["control"]["ltm_program"].max()) > 0.9
+
+
 def test_cold_shock_erases_labile_memory_only():
     extra = "interventions: [{kind: cold_shock, at: 30 min after training}]"
     shocked, _ = run(protocol("single", extra=extra, tests="[3 min, 1 h]"))

@@ -45,6 +45,7 @@ class Walk:
     recent_trials: float = 0.0    # decayed count of recent trial ends (MP1 refractoriness)
     last_trial_end: float = -np.inf
     samples: list = field(default_factory=list)
+    ltm_program: list = field(default_factory=list)
     weights: list = field(default_factory=list)
     raster: tuple | None = None
     spikes: dict = field(default_factory=dict)  # column -> [(label, start [s], trains)]
@@ -175,8 +176,10 @@ class Fly:
         if self.schedule.survival is not None and self.slow.metabolism is not None:
             death, censored = self.survival_sibling().follow_survival()
         samples, weights = np.concatenate(walk.samples), np.concatenate(walk.weights)
+        program = np.concatenate(walk.ltm_program)
         metabolism = self.slow.metabolism
         return [FlyOutcome(walk.p_avoid[..., j], walk.windows[j], sample_times, samples[..., j],
+                           program[:, j],
                            weights[..., j], walk.ledger.column(j),
                            metabolism.ledger(walk.y[HEAD:, j]) if metabolism is not None else None,
                            float(death[j]), bool(censored[j]), walk.raster if j == 0 else None,
@@ -245,6 +248,7 @@ class Fly:
         walk.y, coefficients, samples = self.slow.advance(t0, t1, walk.y, conditions, inside)
         self.slow_seconds += time.perf_counter() - started
         walk.samples.append(samples)
+        walk.ltm_program.append(self.slow.consolidation(samples.swapaxes(0, 1), conditions))
         if self.record_weights:
             walk.weights.append(self.weights_at(inside - t0, samples, before))
         walk.ledger.add_consolidation(walk.memory, coefficients)

@@ -26,6 +26,7 @@ class FlyOutcome:
     windows: list[WindowRecord]
     sample_times: np.ndarray            # (n_samples,)
     samples: np.ndarray                 # (n_samples, n_state) slow-layer state
+    ltm_program: np.ndarray             # (n_samples,) effective activity P of the LTM program
     weights: np.ndarray                 # (n_samples, n_comp, 3) mean change of CS+ KCs' synapses
     plasticity: PlasticityLedger
     metabolism_ledger: dict | None

@@ -146,7 +146,7 @@ def raster_dataset(outcome) -> xr.Dataset | None:
                       attrs={"window": outcome.windows[0].label})
 
 
-def metabolism_dataset(outcomes, names, units, metabolism=None, memory_params=None) -> xr.Dataset:
+def metabolism_dataset(outcomes, names, units, metabolism=None) -> xr.Dataset:
     """Slow-layer state per fly over time, plus derived fluxes (KC pyruvate flux, LTM trigger);
     per-compartment quantities have a ``compartment`` dimension."""
     times = outcomes[0].sample_times
@@ -156,10 +156,10 @@ def metabolism_dataset(outcomes, names, units, metabolism=None, memory_params=No
     for i, name in enumerate(names):
         data[name] = (("fly", "time"), samples[:, :, i],
                       _attrs(units[i], long_names.get(name, name.replace("_", " "))))
-    if memory_params is not None:
-        from .memory import consolidation_level
-        data["ltm_program"] = (("fly", "time"), consolidation_level(samples[:, :, 1], memory_params),
-                               _attrs("1", "activity P of the LTM consolidation program"))
+    data["ltm_program"] = (("fly", "time"), np.stack([o.ltm_program for o in outcomes]),
+                           _attrs("1", "activity P of the LTM consolidation program as it runs: "
+                                       "hill(consolidation_signal), 0 while protein synthesis is "
+                                       "blocked or the genotype lacks LTM"))
     if metabolism is not None:
         head = len(GLOBALS)
         flux = np.stack([metabolism.pyruvate_flux(fly[:, head:].T) for fly in samples])

@@ -110,7 +110,6 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     cohort = settings.cohort or schedule.cohort
     seed = schedule.seed if settings.seed is None else settings.seed
     network, metabolism = model.network, model.metabolism
-    mem_params = model.parameters.memory
     network.validate_schedule(schedule, protocol)
     compile_started = time.perf_counter()
     if progress and not network.network.is_compiled:
@@ -140,8 +139,7 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     groups = {"retention": retention, "choices": choices,
               "weights": results.weights_dataset(outcomes, network.compartments),
               "spiking": results.spiking_dataset(outcomes),
-              "metabolism": results.metabolism_dataset(outcomes, names, units, metabolism,
-                                                       mem_params),
+              "metabolism": results.metabolism_dataset(outcomes, names, units, metabolism),
               "energy": results.energy_dataset(outcomes, network.compartments, settings.alpha),
               "neurons": results.neuron_dataset(network.network.structure)}
     if settings.record.classes:
