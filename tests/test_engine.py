@@ -8,7 +8,7 @@ from scipy.integrate import solve_ivp
 
 from analytic_network import AnalyticNetwork
 from mbsim.engine.fly import TEST_PHASES, Fly
-from mbsim.engine.memory import SynapticMemory, load_memory_params
+from mbsim.engine.memory import Coefficients, SynapticMemory, load_memory_params
 from mbsim.engine.run import sample_times
 from mbsim.engine.slow import HEAD, Conditions, SlowLayer
 from mbsim.protocol import parse_protocol_text
@@ -108,6 +108,55 @@ def test_cold_shock_erases_labile_memory_only():
     assert pi(shocked, 1, "labile") == pytest.approx(0.0, abs=1e-9)
     assert pi(control, 1, "labile") > 0.1
     assert pi(shocked, 1, "ARM") == pytest.approx(pi(control, 1, "ARM"), abs=1e-6)
+
+
+def test_every_store_stays_within_the_synapse_range():
+    """Strong changes saturate each store at efficacy_min / efficacy_max instead of adding up; the
+    change a store receives is what it actually took."""
+    low, high = PARAMS["efficacy_min"] - 1, PARAMS["efficacy_max"] - 1
+    memory = SynapticMemory.naive(np.ones((4, 2), dtype=bool))
+    depression = np.full((4, 2), -0.8)
+    taken = [memory.add_change(depression, PARAMS)["labile"] for _ in range(3)]
+    np.testing.assert_allclose(memory.labile, low)
+    np.testing.assert_allclose([t[0] for t in taken], [-0.8, low + 0.8, 0.0])
+    memory.add_change(np.full((4, 2), 5.0), PARAMS)
+    np.testing.assert_allclose(memory.labile, high)
+    assert np.all((memory.arm >= low) & (memory.arm <= high))
+    memory.tag[:] = 1.0
+    memory.advance(Coefficients(60.0, np.ones(1), np.ones(1), np.full(1, 3.0), np.zeros(1)), PARAMS)
+    np.testing.assert_allclose(memory.ltm, high)
+
+
+def test_massed_training_reports_bounded_efficacy():
+    """Ten massed cycles drive the CS+ KCs' synapses to silence, not beyond: /weights reports the
+    bounded efficacy (total and every phase within the range, total at the bound)."""
+    from mbsim.engine.results import weights_dataset
+    outcome, network = run(protocol("massed"))
+    change = weights_dataset([outcome], network.compartments)["efficacy_change"]
+    assert float(change.min()) >= PARAMS["efficacy_min"] - 1
+    assert float(change.sel(phase="total").min()) == pytest.approx(PARAMS["efficacy_min"] - 1)
+    assert float(change.sel(phase="labile").min()) > -1.0 - 1e-12
+
+
+def test_efficacy_distribution_over_the_selected_kcs():
+    """Mean and quantiles of the effective efficacy per compartment are those of the selected KCs'
+    synapses alone, with each store bounded before and after they are summed."""
+    from mbsim.engine.memory import EFFICACY_QUANTILES
+    memory = SynapticMemory.naive(np.ones((6, 2), dtype=bool), columns=1)
+    rng = np.random.default_rng(3)
+    memory.labile[:, 0] = rng.uniform(-1.0, 0.0, 12)
+    memory.arm[:, 0] = rng.uniform(-0.5, 0.0, 12)
+    selected = np.array([True, True, False, True, True, False])[:, None]
+    mean, quantiles = memory.efficacy_at(np.zeros(1), np.ones((1, 1)), np.zeros((1, 1)),
+                                         selected, PARAMS)
+    for c in range(2):
+        entries = (memory.compartment == c) & selected[memory.kc, 0]
+        total = np.clip(1 + memory.labile[entries, 0] + memory.arm[entries, 0], 0, 2)
+        assert mean[0, c, 0, 0] == pytest.approx(total.mean())
+        np.testing.assert_allclose(quantiles[0, c, 0, :, 0], np.quantile(total, EFFICACY_QUANTILES))
+        np.testing.assert_allclose(quantiles[0, c, 1, :, 0],
+                                   np.quantile(1 + memory.labile[entries, 0], EFFICACY_QUANTILES))
+    assert mean[0, 0, 3, 0] == 1.0   # no LTM yet
 
 
 def test_radish_flies_form_no_arm():

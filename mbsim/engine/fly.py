@@ -46,7 +46,8 @@ class Walk:
     last_trial_end: float = -np.inf
     samples: list = field(default_factory=list)
     ltm_program: list = field(default_factory=list)
-    weights: list = field(default_factory=list)
+    weights: list = field(default_factory=list)            # mean effective efficacy per sample
+    weight_quantiles: list = field(default_factory=list)   # its quantiles over CS+ KC synapses
     raster: tuple | None = None
     spikes: dict = field(default_factory=dict)  # column -> [(label, start [s], trains)]
 
@@ -176,11 +177,12 @@ class Fly:
         if self.schedule.survival is not None and self.slow.metabolism is not None:
             death, censored = self.survival_sibling().follow_survival()
         samples, weights = np.concatenate(walk.samples), np.concatenate(walk.weights)
+        quantiles = np.concatenate(walk.weight_quantiles)
         program = np.concatenate(walk.ltm_program)
         metabolism = self.slow.metabolism
         return [FlyOutcome(walk.p_avoid[..., j], walk.windows[j], sample_times, samples[..., j],
                            program[:, j],
-                           weights[..., j], walk.ledger.column(j),
+                           weights[..., j], quantiles[..., j], walk.ledger.column(j),
                            metabolism.ledger(walk.y[HEAD:, j]) if metabolism is not None else None,
                            float(death[j]), bool(censored[j]), walk.raster if j == 0 else None,
                            {"spiking": self.caches[seed].seconds / len(self.groups[seed]),
@@ -243,14 +245,17 @@ class Fly:
                 sample_times: np.ndarray = np.empty(0)) -> None:
         """Carry the slow layer and the memory stores from ``t0`` to ``t1``."""
         inside = sample_times[(sample_times > t0) & (sample_times <= t1)]
-        before = walk.memory.compartment_means(walk.cs_plus_kcs) if self.record_weights else None
         started = time.perf_counter()
         walk.y, coefficients, samples = self.slow.advance(t0, t1, walk.y, conditions, inside)
         self.slow_seconds += time.perf_counter() - started
         walk.samples.append(samples)
         walk.ltm_program.append(self.slow.consolidation(samples.swapaxes(0, 1), conditions))
         if self.record_weights:
-            walk.weights.append(self.weights_at(inside - t0, samples, before))
+            mean, quantiles = walk.memory.efficacy_at(inside - t0, samples[:, ARM],
+                                                      samples[:, CAPTURE], walk.cs_plus_kcs,
+                                                      self.params)
+            walk.weights.append(mean)
+            walk.weight_quantiles.append(quantiles)
         walk.ledger.add_consolidation(walk.memory, coefficients)
         walk.memory.advance(coefficients, self.params)
 
@@ -387,16 +392,3 @@ class Fly:
             walk.t = start
         return self.slow.until_death(walk.y, walk.t, self.schedule.survival,
                                      self.conditions(walk.t, walk.memory))
-
-    # --- summaries ------------------------------------------------------------------
-    def weights_at(self, elapsed, samples, before) -> np.ndarray:
-        """Mean change per compartment and phase at sample times, from the coefficients:
-        (n_samples, n_comp, 3, k)."""
-        p = self.params
-        labile = np.exp(-elapsed / p["tau_labile"])[:, None, None]
-        ltm = np.exp(-elapsed / p["tau_ltm"])[:, None, None]
-        out = np.empty((len(elapsed), before.shape[0], len(PHASES), self.columns))
-        out[:, :, 0] = before[None, :, 0] * labile
-        out[:, :, 1] = before[None, :, 1] * samples[:, None, ARM]
-        out[:, :, 2] = before[None, :, 2] * ltm + before[None, :, 3] * samples[:, None, CAPTURE]
-        return out

@@ -1,12 +1,17 @@
 """Memory phases of KC->MBON changes: labile, ARM and LTM per synapse group (KC, compartment).
 
-Each training window's efficacy change ``delta`` (from the plasticity rule) enters three stores:
+Each training window's efficacy change ``delta`` (from the plasticity rule) enters three stores,
+each a component of the synapse's efficacy, bounded as the synapse is: ``1 + store`` stays in
+[``efficacy_min``, ``efficacy_max``] (hard bounds, :func:`bounded`):
 
-* labile (anesthesia-sensitive short/middle-term memory): ``L += delta``, ``dL/dt = -L/tau_labile``;
-* anesthesia-resistant memory: ``A += arm_fraction*delta`` (soft-bounded by ``arm_saturation``),
-  ``dA/dt = -A*(1/tau_arm + arm_erasure_rate*P)`` (LTM formation erases ARM, Isabel et al. 2004);
+* labile (anesthesia-sensitive short/middle-term memory): ``L = bounded(L + delta)``,
+  ``dL/dt = -L/tau_labile``;
+* anesthesia-resistant memory: ``A = bounded(s*tanh((A + arm_fraction*delta)/s))`` (``s`` =
+  ``arm_saturation``), ``dA/dt = -A*(1/tau_arm + arm_erasure_rate*P)`` (LTM formation erases ARM,
+  Isabel et al. 2004);
 * a synaptic tag ``X = tanh(X + delta)`` (bounded by one full efficacy), ``dX/dt = -X*(1/tau_tag + capture_rate*P)``, captured into LTM
-  ``dT/dt = capture_rate*P*X - T/tau_ltm`` while the fly-wide consolidation program ``P(t)`` runs.
+  ``dT/dt = capture_rate*P*X - T/tau_ltm`` while the fly-wide consolidation program ``P(t)`` runs;
+  ``T`` is bounded at the end of every interval.
 
 Because ``P(t)`` is shared by all synapses, every store is a linear function of its value at the start
 of an interval with fly-wide coefficients (``a``, ``x``, ``z``): the slow layer integrates five scalars
@@ -26,6 +31,8 @@ from ..parameters import Declaration, Declarations, ParameterSet
 from ..paths import PARAMS_DIR
 
 PHASES = ("labile", "ARM", "LTM")
+#: Quantiles of the CS+ KCs' effective efficacy that results report (median and the 5-95% range).
+EFFICACY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _p(name: str, dimension: str, meaning: str, low: float, high: float = math.inf):
@@ -78,6 +85,13 @@ def consolidation_slope(signal, params: ParameterSet):
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = n * s ** (n - 1) * theta**n / (s**n + theta**n) ** 2
     return np.where(s > 0, slope, 0.0)
+
+
+def bounded(store, params: ParameterSet):
+    """A store (efficacy change) within the synapse's range: ``1 + store`` in [efficacy_min,
+    efficacy_max]. A depressed synapse cannot fall below silence nor a potentiated one rise above
+    its maximum, however strong the dopamine (hard bounds; assumption)."""
+    return np.clip(store, params["efficacy_min"] - 1.0, params["efficacy_max"] - 1.0)
 
 
 @dataclass
@@ -154,11 +168,13 @@ class SynapticMemory:
         delta = delta[self.kc, self.compartment]
         if delta.ndim < self.labile.ndim:   # one change for every column
             delta = delta[:, None]
-        self.labile += delta
-        received = {"labile": delta}
+        labile = bounded(self.labile + delta, params)
+        received = {"labile": labile - self.labile}
+        self.labile = labile
         if arm_enabled:
             bound = params["arm_saturation"]
-            new_arm = bound * np.tanh((self.arm + params["arm_fraction"] * delta) / bound)
+            new_arm = bounded(bound * np.tanh((self.arm + params["arm_fraction"] * delta) / bound),
+                              params)
             received["ARM"] = new_arm - self.arm
             self.arm = new_arm
         else:
@@ -176,17 +192,36 @@ class SynapticMemory:
         duration = coefficients.duration
         self.labile *= np.exp(-duration / params["tau_labile"])
         self.arm *= coefficients.arm
-        self.ltm *= np.exp(-duration / params["tau_ltm"])
-        self.ltm += self.tag * coefficients.capture
+        self.ltm = bounded(self.ltm * np.exp(-duration / params["tau_ltm"])
+                           + self.tag * coefficients.capture, params)
         self.tag *= coefficients.tag
 
-    def compartment_means(self, kc_selection: np.ndarray) -> np.ndarray:
-        """Mean labile, ARM, LTM and tag per compartment over the selected KCs' synapses:
-        (n_comp, 4[, k]); ``kc_selection`` is (n_kc,) or (n_kc, k), one selection per column."""
+    def efficacy_at(self, elapsed: np.ndarray, arm: np.ndarray, capture: np.ndarray,
+                    kc_selection: np.ndarray, params: ParameterSet) -> tuple[np.ndarray, np.ndarray]:
+        """Effective efficacy of the selected KCs' synapses at times ``elapsed`` [s] into the current
+        interval (before :meth:`advance` moves the stores), from the coefficients sampled there
+        (``arm``, ``capture``: (n_times, k)): all stores together ("total") and each store alone,
+        as the mean per compartment (n_times, n_comp, 4, k) and its :data:`EFFICACY_QUANTILES` over
+        those synapses (n_times, n_comp, 4, n_quantiles, k). ``kc_selection`` is (n_kc, k); a
+        compartment without a selected synapse reports the naive efficacy 1."""
+        n_times, columns, n_comp = len(elapsed), arm.shape[1], self.shape[1]
+        labile_decay = np.exp(-elapsed / params["tau_labile"])[:, None]
+        ltm_decay = np.exp(-elapsed / params["tau_ltm"])[:, None]
+        mean = np.ones((n_times, n_comp, 4, columns))
+        quantiles = np.ones((n_times, n_comp, 4, len(EFFICACY_QUANTILES), columns))
         selected = kc_selection if self.rows is None else kc_selection[self.rows]
-        weights = selected[self.kc].astype(float)
-        if weights.ndim < self.labile.ndim:
-            weights = weights[:, None]
-        counts = np.maximum(self.per_compartment(weights), 1)
-        stores = [self.store(p) for p in PHASES] + [self.tag]
-        return np.stack([self.per_compartment(store * weights) / counts for store in stores], axis=1)
+        for j in range(columns):
+            chosen = np.flatnonzero(selected[self.kc, j])
+            stores = np.stack([self.labile[chosen, j] * labile_decay,
+                               self.arm[chosen, j] * arm[:, j, None],
+                               bounded(self.ltm[chosen, j] * ltm_decay
+                                       + self.tag[chosen, j] * capture[:, j, None], params)])
+            efficacy = np.clip(1.0 + np.concatenate([stores.sum(axis=0, keepdims=True), stores]),
+                               params["efficacy_min"], params["efficacy_max"])
+            compartment = self.compartment[chosen]
+            for c in np.unique(compartment):
+                values = efficacy[:, :, compartment == c]          # (4, n_times, synapses)
+                mean[:, c, :, j] = values.mean(axis=2).T
+                quantiles[:, c, :, :, j] = np.quantile(values, EFFICACY_QUANTILES,
+                                                       axis=2).transpose(2, 1, 0)
+        return mean, quantiles

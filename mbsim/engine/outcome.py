@@ -27,7 +27,9 @@ class FlyOutcome:
     sample_times: np.ndarray            # (n_samples,)
     samples: np.ndarray                 # (n_samples, n_state) slow-layer state
     ltm_program: np.ndarray             # (n_samples,) effective activity P of the LTM program
-    weights: np.ndarray                 # (n_samples, n_comp, 3) mean change of CS+ KCs' synapses
+    weights: np.ndarray                 # (n_samples, n_comp, 4) mean effective efficacy of CS+ KCs'
+                                        # synapses: total, then each store alone
+    weight_quantiles: np.ndarray        # (n_samples, n_comp, 4, n_quantiles) its quantiles
     plasticity: PlasticityLedger
     metabolism_ledger: dict | None
     death_time: float = np.nan

@@ -7,7 +7,7 @@ import xarray as xr
 
 from ..result_versions import gather_compartments
 from .fly import TEST_PHASES
-from .memory import PHASES
+from .memory import EFFICACY_QUANTILES, PHASES
 from .slow import GLOBALS
 
 ENERGY_CAUSES = ("spikes", "synapses", "plasticity_labile", "plasticity_ARM", "plasticity_LTM",
@@ -63,13 +63,23 @@ def retention_dataset(outcomes, tests, rng: np.random.Generator):
 
 
 def weights_dataset(outcomes, compartments) -> xr.Dataset:
+    """Effective (bounded) KC->MBON efficacy of the CS+ KCs' synapses per compartment and phase:
+    its mean change and its quantiles over those synapses, each averaged over flies."""
     times = outcomes[0].sample_times
     mean = np.mean([o.weights for o in outcomes], axis=0)
+    quantiles = np.mean([o.weight_quantiles for o in outcomes], axis=0)
     return xr.Dataset(
-        {"efficacy_change": (("time", "compartment", "phase"), mean,
-                             _attrs("1", "mean change of the CS+ KCs' synaptic efficacy (1 = naive)"))},
+        {"efficacy_change": (("time", "compartment", "phase"), mean - 1.0,
+                             _attrs("1", "mean change of the CS+ KCs' effective synaptic efficacy "
+                                         "(efficacy bounded in [efficacy_min, efficacy_max]; 0 = naive)")),
+         "efficacy_quantile": (("time", "compartment", "phase", "quantile"), quantiles,
+                               _attrs("1", "quantile over the CS+ KCs' synapses of their effective "
+                                           "efficacy (1 = naive), mean over flies"))},
         coords={"time": ("time", times, _attrs("s", "time after the start of training")),
-                "compartment": ("compartment", list(compartments)), "phase": ("phase", list(PHASES))})
+                "compartment": ("compartment", list(compartments)),
+                "phase": ("phase", list(TEST_PHASES)),
+                "quantile": ("quantile", list(EFFICACY_QUANTILES),
+                             _attrs("1", "probability level of the quantile"))})
 
 
 def spiking_dataset(outcomes) -> xr.Dataset:

@@ -37,18 +37,23 @@ def _heatmap(ax, tree, hours, compartments, values, title, limit):
 
 @styled
 def plot_weights(tree: xr.DataTree, ax=None, phase: str | None = None):
-    """Signed efficacy change (compartment x log time); one phase, or the sum over phases if ``phase`` is
-    None. The dashed line marks the end of training."""
+    """Signed efficacy change (compartment x log time); one phase, or all stores together if ``phase``
+    is None ("total"; the sum over phases in results that lack it). The dashed line marks the end of
+    training."""
     ax = axes_or_new(ax)
     weights = group(tree, "weights")
     if weights is None:
         return note_missing(ax, "Weight change", "/weights")
     change = weights["efficacy_change"]
-    values = change.sum("phase") if phase is None else change.sel(phase=phase)
+    phases = [str(p) for p in change["phase"].values]
+    if phase is None:
+        values = change.sel(phase="total") if "total" in phases else change.sum("phase")
+    else:
+        values = change.sel(phase=phase)
     limit = float(np.nanmax(np.abs(values.values if phase is None else change.values))) or 1.0
     hours = weights["time"].values / SECONDS_PER_HOUR
     compartments = [str(c) for c in weights["compartment"].values]
-    title = "KC>MBON efficacy change" + (" (sum over phases)" if phase is None else f", {phase}")
+    title = "KC>MBON efficacy change" + (" (all phases)" if phase is None else f", {phase}")
     mesh = _heatmap(ax, tree, hours, compartments, values.transpose("time", "compartment").values, title, limit)
     ax.figure.colorbar(mesh, ax=ax, label=COLORBAR_LABEL, shrink=0.9)
     return ax
@@ -60,7 +65,8 @@ def plot_weights_by_phase(tree: xr.DataTree, axes=None):
     if axes is None:
         figure, axes = new_figure(1, 3, figsize=(13, 4.2), sharey=True)
     weights = group(tree, "weights")
-    phases = [str(p) for p in weights["phase"].values] if weights is not None else ["labile", "ARM", "LTM"]
+    phases = ([str(p) for p in weights["phase"].values if p != "total"] if weights is not None
+              else ["labile", "ARM", "LTM"])
     for ax, phase in zip(axes, phases):
         plot_weights(tree, ax=ax, phase=phase)
     return axes
