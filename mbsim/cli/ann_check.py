@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from .energy_sweep import summary_table as optimal_table
+from .workers import add_worker_options, check_jobs
 
 EXAMPLES = """examples:
   mbsim ann-check data/experiments/ann_small.yaml -o ann.h5
@@ -21,8 +22,7 @@ def register(subparsers) -> None:
                                    epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", help="ANN-check file, or the name of one in data/experiments")
     parser.add_argument("-o", "--output", help="result file (.h5); default: <experiment name>.h5")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (Dask LocalCluster)")
-    parser.add_argument("--scheduler", help="address of a Dask scheduler")
+    add_worker_options(parser)
     parser.set_defaults(handler=ann_check_command)
 
 
@@ -30,8 +30,7 @@ def ann_check_command(args) -> int:
     from ..efficiency.ann_check import run_ann_check
     from ..efficiency.ann_experiment import load_ann_experiment
     from ..io import check_destination, save
-    if args.jobs < 1:
-        raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer")
+    check_jobs(args)
     experiment = load_ann_experiment(args.experiment)
     output = Path(args.output or f"{experiment.name}.h5")
     check_destination(output)
@@ -45,17 +44,7 @@ def ann_check_command(args) -> int:
 
 def summary_table(tree) -> str:
     """Per strategy and hidden size: optimal M0 and M1 with their savings, and the counter source."""
-    best = tree["optimal"].to_dataset()
-    lines = [f"{'strategy':<16}{'hidden':>7}{'M0 best':>12}{'P/theta':>9}{'saves':>8}"
-             f"{'M1 best':>11}{'P/theta':>9}{'saves':>8}"]
-    for strategy in best["strategy"].values:
-        for size in best["n_hidden"].values:
-            cells = []
-            for alpha in (0.0, 1.0):
-                point = best.sel(strategy=strategy, n_hidden=size, alpha=alpha)
-                cells.append(f"{float(point['energy']):>12.4g}{float(point['best_parameter']):>9.3g}"
-                             f"{float(point['savings']):>8.3g}")
-            lines.append(f"{strategy:<16}{int(size):>7}" + "".join(cells).replace("   nan", "     -"))
+    lines = optimal_table(tree, size="n_hidden", label="hidden").splitlines()
     if "hardware" in tree.children:
         hardware = tree["hardware"].attrs
         lines.append(f"hardware: {hardware['counter_source']}")

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..parallel import available_cores
+from .workers import add_worker_options, check_jobs
 
 EXAMPLES = """examples:
   mbsim energy-sweep data/experiments/energy_small.yaml -o sweep.h5
@@ -25,18 +24,14 @@ def register(subparsers) -> None:
     parser.add_argument("--figures", help="path stem of the three PNG figures "
                         "(default: the output path without .h5)")
     parser.add_argument("--no-figures", action="store_true", help="write only the HDF5 result")
-    parser.add_argument("--jobs", type=int, default=available_cores(),
-                        help="worker processes (Dask LocalCluster; default: the cores this "
-                        "process may use)")
-    parser.add_argument("--scheduler", help="address of a Dask scheduler")
+    add_worker_options(parser)
     parser.set_defaults(handler=energy_sweep_command)
 
 
 def energy_sweep_command(args) -> int:
     from ..efficiency import load_experiment, run_sweep
     from ..io import check_destination, save
-    if args.jobs < 1:
-        raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer")
+    check_jobs(args)
     experiment = load_experiment(args.experiment)
     output = Path(args.output or f"{experiment.name}.h5")
     check_destination(output)
@@ -53,17 +48,18 @@ def energy_sweep_command(args) -> int:
     return 0
 
 
-def summary_table(tree) -> str:
-    """Optimal M0 and M1 per strategy and KC count, with the savings ratio."""
+def summary_table(tree, size: str = "n_kc", label: str = "KCs") -> str:
+    """Optimal M0 and M1 per strategy and network size (coordinate ``size`` of /optimal), with the
+    savings ratio."""
     best = tree["optimal"].to_dataset()
-    lines = [f"{'strategy':<16}{'KCs':>7}{'M0 best':>12}{'P/theta':>9}{'saves':>8}"
+    lines = [f"{'strategy':<16}{label:>7}{'M0 best':>12}{'P/theta':>9}{'saves':>8}"
              f"{'M1 best':>11}{'P/theta':>9}{'saves':>8}"]
     for strategy in best["strategy"].values:
-        for n_kc in best["n_kc"].values:
+        for n in best[size].values:
             cells = []
             for alpha in (0.0, 1.0):
-                point = best.sel(strategy=strategy, n_kc=n_kc, alpha=alpha)
+                point = best.sel({"strategy": strategy, size: n, "alpha": alpha})
                 cells.append(f"{float(point['energy']):>12.4g}{float(point['best_parameter']):>9.3g}"
                              f"{float(point['savings']):>8.3g}")
-            lines.append(f"{strategy:<16}{int(n_kc):>7}" + "".join(cells).replace("   nan", "     -"))
+            lines.append(f"{strategy:<16}{int(n):>7}" + "".join(cells).replace("   nan", "     -"))
     return "\n".join(lines)

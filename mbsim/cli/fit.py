@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..parallel import available_cores
+from .workers import add_worker_options, check_jobs
 
 EXAMPLES = """examples:
   mbsim fit data/fits/retention_memory.yaml -o fit.h5
@@ -27,10 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument("--posterior", action="store_true", help="also sample the posterior (emcee)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint of an earlier run with the same -o")
-    parser.add_argument("--jobs", type=int, default=available_cores(),
-                        help="Dask LocalCluster workers (1 = run in this process; default: the "
-                        "cores this process may use)")
-    parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    add_worker_options(parser)
     parser.set_defaults(handler=fit_command)
 
 
@@ -38,8 +34,7 @@ def fit_command(args) -> int:
     from ..fit import load_problem, run_fit, save_fit
     from ..fit.runner import check_resume
     from ..io import check_destination
-    if args.jobs < 1:
-        raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer", field="--jobs")
+    check_jobs(args)
     problem = load_problem(args.fit_file)
     output = Path(args.output or f"{problem.spec.file.name}.h5")
     check_destination(output)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..parallel import available_cores
+from .workers import add_worker_options, check_jobs
 
 EXAMPLES = """examples:
   mbsim meta-learn meta_small -o meta.h5
@@ -32,10 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-figures", action="store_true", help="write only the HDF5 result")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint of an "
                         "earlier run with the same -o (<output>.checkpoint)")
-    parser.add_argument("--jobs", type=int, default=available_cores(),
-                        help="worker processes (Dask LocalCluster; default: the cores this process "
-                        "may use)")
-    parser.add_argument("--scheduler", help="address of a Dask scheduler")
+    add_worker_options(parser)
     parser.set_defaults(handler=meta_learn_command)
 
 
@@ -43,8 +40,7 @@ def meta_learn_command(args) -> int:
     from ..efficiency.meta_experiment import load_meta_experiment
     from ..efficiency.meta_learning import run_meta_learning
     from ..io import check_destination, save
-    if args.jobs < 1:
-        raise InputError(found=f"--jobs {args.jobs}", expected="a positive integer")
+    check_jobs(args)
     experiment, searched = load_meta_experiment(args.experiment)
     output = Path(args.output or f"{experiment.name}.h5")
     check_destination(output)

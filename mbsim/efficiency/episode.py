@@ -171,14 +171,16 @@ class Episode:
         self.programme_seconds += span
         return span
 
-    def learn(self, odor: int, valence: np.ndarray, repeat: int) -> bool:
-        """One trial's change for ``odor`` (skipped when its drive is right by the error margin)."""
-        if valence[odor] * self.drive()[odor] >= self.rule.error_margin:
+    def learn(self, odor: int, valence: np.ndarray, repeat: int, drive: np.ndarray) -> bool:
+        """One trial's change for ``odor`` (skipped when its ``drive``, read out before the trial,
+        is right by the error margin)."""
+        if valence[odor] * drive[odor] >= self.rule.error_margin:
             return False
         change = self.task.changes[odor][SHOCK if valence[odor] > 0 else SUGAR]
         change = change[repeat % len(change)]
         index = change.index
-        efficacy = self.efficacy()[index]
+        efficacy = np.clip(1.0 + self.cache[index] + self.arm[index] + self.ltm[index], 0.0,
+                           self.task.max_efficacy)
         proposed = change.change * self.rates[index]
         applied = np.clip(efficacy + proposed, 0.0, self.task.max_efficacy) - efficacy
         keep = self.selector.select(index, applied)
@@ -232,9 +234,10 @@ def run_episode(task: ValenceTask, rule: PlasticityRule, regime: EnergyRegime,
         for _ in range(schedule.epochs_per_phase):
             for odor in order.permutation(n_odors):
                 episode.advance(trial * schedule.interval)
-                scores.append(choice_accuracy(episode.drive(), valence, task.choice_temperature))
+                drive = episode.drive()
+                scores.append(choice_accuracy(drive, valence, task.choice_temperature))
                 us = SHOCK if valence[odor] > 0 else SUGAR
-                updates += episode.learn(odor, valence, shown[odor, us])
+                updates += episode.learn(odor, valence, shown[odor, us], drive)
                 shown[odor, us] += 1
                 trial += 1
         valence = -valence

@@ -81,12 +81,17 @@ class Trial(Schema):
     inter_trial_interval: Duration = "15 min"
 
 
-class Task(Schema):
+class ConditioningTask(Schema):
+    """The odors, their conditioning trial and readout, as every task on the spiking MB has them."""
+
     odors: Odors
     trial: Trial = Trial()
     noise_repeats: int = Field(2, ge=1, le=20, description="spiking windows per odor (noise seeds)")
     learning_rate_scale: float = Field(1.0, gt=0, le=100)
     choice_temperature: float = Field(0.05, gt=0, le=10)
+
+
+class Task(ConditioningTask):
     criterion: float = Field(0.95, gt=0.5, lt=1.0)
     max_trials: int = Field(2000, ge=1, le=1_000_000)
 

@@ -275,7 +275,7 @@ def rule_update_step(task, rule, regime, costs, interval: float, seed: int = 0):
     def step():
         episode.advance(episode.time + interval)
         odor, repeat = next(upcoming)
-        episode.learn(odor, valence, repeat)
+        episode.learn(odor, valence, repeat, episode.drive())
     touched = int(np.mean([len(task.changes[k][SHOCK if valence[k] > 0 else SUGAR][r].index)
                            for k, r in order]))
     made = touched if rule.restriction == "all" else min(

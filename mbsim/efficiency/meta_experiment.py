@@ -21,19 +21,15 @@ from ..limits import MAX_NAME_LENGTH, MAX_SEED
 from ..protocol.quantities import Duration, problem
 from ..units import parse_quantity
 from ..paths import DATA_DIR
-from .experiment import Odors, Schema, Trial, validate_document
+from .experiment import ConditioningTask, Schema, validate_document
 from .rules import RATE_COMPARTMENTS, RULE, SCALARS
 
 OBJECTIVES = ("performance", "energy", "resilience")
 META_LEARNING_DIR = DATA_DIR / "meta_learning"
 
 
-class MetaTask(Schema):
-    odors: Odors
-    trial: Trial = Trial()
-    noise_repeats: int = Field(2, ge=1, le=20, description="spiking windows per odor and reinforcer")
+class MetaTask(ConditioningTask):
     learning_rate_scale: float = Field(0.3, gt=0, le=100)
-    choice_temperature: float = Field(0.05, gt=0, le=10)
     phases: int = Field(3, ge=1, le=100, description="contingency phases (phases - 1 reversals)")
     epochs_per_phase: int = Field(10, ge=1, le=10_000)
     retention_delay: Duration = "24 h"

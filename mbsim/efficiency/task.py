@@ -33,7 +33,7 @@ from ..connectome import load_default
 from ..network import (MushroomBodyNetwork, OdorLibrary, OdorPulse, ShockPulse, SugarPulse, Window,
                        efficacy_change)
 from ..network.odors import SYNTHETIC_ODORS
-from .experiment import Task
+from .experiment import ConditioningTask
 from .strategies import PlasticLayout
 
 #: Proposed changes smaller than this (efficacy units) are not updates (as mbsim.engine.energy).
@@ -96,7 +96,7 @@ def choice_accuracy(drive: np.ndarray, valence: np.ndarray, temperature: float) 
     return float(np.mean(1.0 / (1.0 + np.exp(-difference / temperature))))
 
 
-def odor_names(task: Task, library: OdorLibrary) -> tuple[str, ...]:
+def odor_names(task: ConditioningTask, library: OdorLibrary) -> tuple[str, ...]:
     """The task's odors: explicit names, or the first ``count`` of the library."""
     spec = task.odors
     if spec.names is not None:
@@ -111,7 +111,7 @@ def odor_names(task: Task, library: OdorLibrary) -> tuple[str, ...]:
     return tuple(tabulated[:spec.count])
 
 
-def conditioning_window(odor: str, punished: bool, task: Task, seed: int) -> Window:
+def conditioning_window(odor: str, punished: bool, task: ConditioningTask, seed: int) -> Window:
     """One trial: the odor, with evenly spaced 1 s shocks (punished) or sugar (rewarded)."""
     trial = task.trial
     start, stop = WINDOW_MARGIN, WINDOW_MARGIN + trial.odor_duration
@@ -141,7 +141,7 @@ def build_network(n_kc: int, connectome_seed: int, library: str, parameters: str
     return network
 
 
-def build_task(network: MushroomBodyNetwork, task: Task, seed: int) -> OdorTask:
+def build_task(network: MushroomBodyNetwork, task: ConditioningTask, seed: int) -> OdorTask:
     """Simulate the conditioning windows of every odor and assemble the task for ``seed``."""
     names = odor_names(task, network.odors)
     valence = np.where(np.arange(len(names)) % 2 == 0, 1.0, -1.0)  # punished, rewarded, ...
@@ -162,7 +162,7 @@ def build_task(network: MushroomBodyNetwork, task: Task, seed: int) -> OdorTask:
                     kc_fraction_active=float(np.mean(active)))
 
 
-def conditioned_changes(network: MushroomBodyNetwork, odor: str, punished: bool, task: Task,
+def conditioned_changes(network: MushroomBodyNetwork, odor: str, punished: bool, task: ConditioningTask,
                         seed: int) -> tuple[tuple[SparseChange, ...], np.ndarray, list[float]]:
     """The proposed changes of the ``noise_repeats`` conditioning windows of one odor (with shock
     or sugar), the mean KC spike counts during the odor and the fraction of KCs active in each."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MushroomBodyNetwork
-from .experiment import Task
+from .experiment import ConditioningTask
 from .strategies import PlasticLayout
 from .task import SparseChange, conditioned_changes, odor_names, readout_kernel
 
@@ -40,7 +40,7 @@ class ValenceTask:
         return self.kernel.shape[1]
 
 
-def build_valence_task(network: MushroomBodyNetwork, task: Task, seed: int) -> ValenceTask:
+def build_valence_task(network: MushroomBodyNetwork, task: ConditioningTask, seed: int) -> ValenceTask:
     """Simulate every odor with shock and with sugar (``noise_repeats`` windows each)."""
     names = odor_names(task, network.odors)
     n_comp = len(network.compartments)
