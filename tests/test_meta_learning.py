@@ -240,3 +240,13 @@ def test_jobs_do_not_change_the_numbers(parsed, problem):
     for group in ("trials", "references"):
         for name, variable in serial[group].to_dataset().data_vars.items():
             np.testing.assert_array_equal(variable.values, parallel[group][name].values)
+
+
+def test_a_missing_base_rule_file_is_refused_before_simulating(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "x.yaml"
+    bad.write_text(EXPERIMENT.replace("search:", f"rule: {tmp_path / 'none.yaml'}\nsearch:"))
+    simulated = []
+    monkeypatch.setattr(meta_learning, "build_network", lambda *a: simulated.append(a))
+    assert main(["meta-learn", str(bad), "-o", str(tmp_path / "o.h5")]) == 2
+    assert "none.yaml: found an unreadable file" in capsys.readouterr().err
+    assert not simulated and not (tmp_path / "o.h5").exists()

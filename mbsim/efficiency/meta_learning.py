@@ -81,6 +81,7 @@ class RuleJob:
 def build_problem(experiment: MetaExperiment) -> MetaProblem:
     """Compile (or load) the network, simulate every task seed's windows, read the prices."""
     task_spec, network_spec = experiment.task, experiment.network
+    base = load_rule(experiment.rule) if experiment.rule else load_rule()   # checked before simulating
     network = build_network(network_spec.kc_count, network_spec.connectome_seed,
                             task_spec.odors.library, network_spec.parameters)
     tasks = tuple(build_valence_task(network, task_spec, seed) for seed in network_spec.seeds)
@@ -100,7 +101,6 @@ def build_problem(experiment: MetaExperiment) -> MetaProblem:
     regimes = tuple(EnergyRegime(r.name, r.availability, r.scarce_availability,
                                  r.plentiful_time or 0.0, r.scarce_time or 0.0)
                     for r in experiment.regimes)
-    base = load_rule(experiment.rule) if experiment.rule else load_rule()
     return MetaProblem(tasks, regimes, schedule, costs, base, experiment.energy.objective)
 
 
