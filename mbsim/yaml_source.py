@@ -11,6 +11,10 @@ from .limits import MAX_YAML_DEPTH, MAX_YAML_NODES
 
 Path_ = tuple[str | int, ...]
 
+#: libyaml's parser where PyYAML was built with it (the same nodes and marks, ~10x faster on
+#: large files); the pure-Python one otherwise.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -30,7 +34,7 @@ class YamlDocument:
 def read_yaml(text: str, filename: str) -> YamlDocument:
     """Parse ``text``; a syntax error or a duplicated key raises :class:`InputError` with its line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except RecursionError:
         raise InputError(found="YAML nested too deeply to read",
                          expected=f"at most {MAX_YAML_DEPTH} levels of nesting",
@@ -49,7 +53,7 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
     lines: dict[Path_, int] = {}
     if root is not None:
         _record_lines(root, (), lines, filename, [0])
-    return YamlDocument(yaml.safe_load(text), lines)
+    return YamlDocument(yaml.load(text, Loader=_LOADER), lines)
 
 
 def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filename: str,
