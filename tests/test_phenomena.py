@@ -50,6 +50,14 @@ def test_massed_memory_at_24_h_is_arm_and_gone_by_4_days():
         pi("aversive_massed_10x", DAY), abs=0.1)
 
 
+def test_unpaired_and_backward_controls_teach_nothing():
+    """Odors without a coincident shock leave no memory (Tully & Quinn 1985; Tanimoto et al.
+    2004 for intervals of minutes)."""
+    for name in ("aversive_unpaired", "aversive_backward"):
+        for time in (180, 3 * HOUR, DAY):
+            assert abs(pi(name, time)) < 0.05, (name, time, pi(name, time))
+
+
 def test_spaced_memory_exceeds_massed_is_ltm_and_lasts_days():
     assert pi("aversive_spaced_10x", DAY) > pi("aversive_massed_10x", DAY) + 0.1
     assert pi("aversive_spaced_10x", DAY, "LTM") > 0.2
