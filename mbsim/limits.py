@@ -15,6 +15,8 @@ MAX_REPEAT = 1000
 MAX_TESTS = 1000
 #: Flies of one cohort.
 MAX_COHORT = 100_000
+#: Most flies of all lab-like tubes of a run together (tubes x tube size).
+MAX_TUBE_FLIES = 1_000_000
 #: Largest seed: what HDF5 and numpy store as a signed 64-bit integer.
 MAX_SEED = 2**63 - 1
 #: Characters of a name that becomes a file name (protocols, experiments, fits).

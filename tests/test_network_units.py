@@ -84,6 +84,39 @@ def test_timing_sets_the_sign():
     assert dep[0, 0] == 0.0 and pot[0, 0] == pytest.approx(np.exp(-1 / 3))
 
 
+def test_tonic_dopamine_teaches_nothing_on_average():
+    """KCs firing from the window's start against Poisson dopamine at the tonic rate: the change
+    averages to 0 (chance coincidences subtracted with the window's edges, signed); the same
+    spikes with phasic dopamine right after them depress."""
+    from types import SimpleNamespace
+    from mbsim.network.plasticity import chance_integrals, efficacy_change
+    params = load_parameters()
+    rng = np.random.default_rng(4)
+    n_kc, duration, rate = 400, 60.0, params.dopamine_baseline_rate
+    kc_i = np.repeat(np.arange(n_kc), 40)
+    kc_t = rng.uniform(0.0, duration, kc_i.size)
+    one = np.ones((n_kc, 1), bool)
+
+    def change(dan_t):
+        integrals = coincidence_integrals(kc_i, kc_t, np.zeros(dan_t.size, int), np.sort(dan_t),
+                                          np.ones((1, 1), bool), n_kc, one,
+                                          params.depression_tau, params.potentiation_tau)
+        chance = chance_integrals(kc_i, kc_t, duration, n_kc, one, params.depression_tau,
+                                  params.potentiation_tau)
+        result = SimpleNamespace(compartments=("g1",), depression=integrals[0],
+                                 potentiation=integrals[1], chance_depression=chance[0],
+                                 chance_potentiation=chance[1])
+        return efficacy_change(result, params)[:, 0]
+    tonic = [change(rng.uniform(0.0, duration, rng.poisson(rate * duration))).mean()
+             for _ in range(200)]
+    per_kc_spread = np.std([change(rng.uniform(0.0, duration, rng.poisson(rate * duration)))
+                            for _ in range(20)])
+    assert abs(np.mean(tonic)) < 3 * np.std(tonic) / np.sqrt(len(tonic))
+    assert abs(np.mean(tonic)) < 0.02 * per_kc_spread
+    phasic = change(np.concatenate([rng.uniform(0.0, duration, 22), kc_t[::40] + 0.5]))
+    assert phasic.mean() < -20 * per_kc_spread / np.sqrt(n_kc)
+
+
 def test_performance_index_rejects_bad_choices():
     with pytest.raises(InputError, match=r"values other than \+1/-1"):
         performance_index([1, 0, -1])
@@ -93,6 +126,37 @@ def test_cohort_pi_expectation():
     result = cohort_pi(np.full(200, 0.9), seed=1)
     assert result.expected_pi == pytest.approx(0.8)
     assert abs(result.pi - 0.8) < 3 * result.sem + 0.05
+
+
+def test_lab_like_tubes_follow_binomial_statistics():
+    """A tube's PI over N flies drawn from the cohort has the mean 2 p - 1 and the binomial spread
+    2 sqrt(p (1 - p) / N) of the cohort's mean probability p, fly-to-fly differences included."""
+    from mbsim.network.readout import tube_pis
+    cohort = np.array([0.5, 1.0])                 # mean probability 0.75
+    tubes = tube_pis(cohort, 4000, 100, np.random.default_rng(7))
+    assert tubes.shape == (4000,)
+    assert np.all(np.isclose(tubes * 100 % 2, 0) | np.isclose(tubes * 100 % 2, 2))
+    expected_sd = 2 * np.sqrt(0.75 * 0.25 / 100)
+    assert tubes.mean() == pytest.approx(0.5, abs=3 * expected_sd / np.sqrt(4000))
+    assert tubes.std(ddof=1) == pytest.approx(expected_sd, rel=0.06)
+    again = tube_pis(cohort, 4000, 100, np.random.default_rng(7))
+    np.testing.assert_array_equal(tubes, again)
+
+
+def test_lab_like_tubes_keep_trailing_axes_per_fly():
+    """Trailing axes (tests, phases) are read through the same drawn flies: a fly certain to
+    avoid at one test and to approach at another gives PIs of +1 and -1."""
+    from mbsim.network.readout import tube_pis
+    tubes = tube_pis(np.array([[1.0, 0.0], [1.0, 0.0]]), 5, 50, np.random.default_rng(1))
+    np.testing.assert_array_equal(tubes, [[1.0, -1.0]] * 5)
+
+
+def test_run_settings_reject_empty_tubes():
+    from mbsim.engine import RunSettings
+    with pytest.raises(InputError, match="tube_size 0"):
+        RunSettings(tube_size=0)
+    with pytest.raises(InputError, match="tube flies in all"):
+        RunSettings(tubes=1000, tube_size=10_000)
 
 
 def test_apl_inhibition_uniform_or_mirrored():

@@ -96,6 +96,21 @@ def test_massed_memory_at_24_h_is_arm_and_gone_by_4_days(feedforward):
         feedforward.pi("aversive_massed_10x", DAY), abs=0.1)
 
 
+UNPAIRED_3_MIN = pytest.mark.xfail(strict=True, reason=(
+    "unpaired PI ~ +0.06 at 3 min: ~20 KCs that fire > 4 Hz through both odors carry chance "
+    "changes of their synapses large enough to shift the readout (docs/validation.md)"))
+
+
+@pytest.mark.parametrize("name, time", [
+    pytest.param("aversive_unpaired", 180, marks=UNPAIRED_3_MIN), ("aversive_unpaired", 3 * HOUR),
+    ("aversive_unpaired", DAY), ("aversive_backward", 180), ("aversive_backward", 3 * HOUR),
+    ("aversive_backward", DAY)])
+def test_unpaired_and_backward_controls_teach_nothing(feedforward, name, time):
+    """Odors without a coincident shock leave no memory (Tully & Quinn 1985; Tanimoto et al.
+    2004 for intervals of minutes)."""
+    assert abs(feedforward.pi(name, time)) < 0.05
+
+
 def test_spaced_memory_exceeds_massed_is_ltm_and_lasts_days(circuit):
     assert circuit.pi("aversive_spaced_10x", DAY) > circuit.pi("aversive_massed_10x", DAY) + 0.1
     assert circuit.pi("aversive_spaced_10x", DAY, "LTM") > 0.2

@@ -87,6 +87,21 @@ def test_inspect_and_plot(run_files, tmp_path, capsys):
     assert figure.stat().st_size > 10_000
 
 
+def test_lab_like_tubes_in_result_and_inspect(run_files, capsys):
+    """The result carries 8 tubes of 100 flies per test and phase, their mean and SEM as a lab
+    computes them, and `mbsim inspect` prints them."""
+    _, first, _ = run_files
+    retention = load(first)["retention"].to_dataset()
+    tubes = retention["tube_pi"]
+    assert tubes.sizes["tube"] == 8 and retention.attrs["tube_size"] == 100
+    assert np.all(np.abs(tubes.values) <= 1.0)
+    np.testing.assert_allclose((tubes.values * 100) % 2, 0.0, atol=1e-9)
+    np.testing.assert_allclose(retention["tube_pi_mean"], tubes.mean("tube"))
+    np.testing.assert_allclose(retention["tube_pi_sem"], tubes.std("tube", ddof=1) / np.sqrt(8))
+    assert main(["inspect", str(first)]) == 0
+    assert "tubes PI +- SEM" in capsys.readouterr().out
+
+
 def test_bad_protocol_exits_2_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SHORT.replace("cs_duration: 10 s", "cs_duration: 10 V"))

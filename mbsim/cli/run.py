@@ -43,6 +43,9 @@ def register(subparsers) -> None:
                      help="cores for the cohort: windows of a batch on threads, batches on Dask "
                      "workers (default: the cores this process may use, here %(default)s)")
     run.add_argument("--scheduler", help="address of a Dask scheduler to run the cohort on")
+    run.add_argument("--tubes", type=int, default=8,
+                     help="lab-like replicate tubes per test (default 8, as the lab data's n)")
+    run.add_argument("--tube-size", type=int, default=100, help="flies per lab-like tube")
     run.add_argument("--alpha", type=float, default=0.5, help="exponent of the M_alpha energy")
     run.add_argument("--batch-size", type=int, default=32,
                      help="flies integrated together as columns of one slow layer (default 32)")
@@ -75,7 +78,7 @@ def planned_size(cohort: int) -> int:
 
 
 def check_counts(args) -> None:
-    for name in ("cohort", "jobs", "batch_size"):
+    for name in ("cohort", "jobs", "batch_size", "tubes", "tube_size"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise InputError(found=f"--{name.replace('_', '-')} {value}",
@@ -108,8 +111,8 @@ def run_command(args) -> int:
     model = Model(args.connectome, args.odors,
                   parameters.updated(parameter_changes(args.set)))
     settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha,
-                           batch_size=args.batch_size,
-                           record=parse_recording(args.record, args.record_windows,
+                           batch_size=args.batch_size, tubes=args.tubes,
+                           tube_size=args.tube_size, record=parse_recording(args.record, args.record_windows,
                                                   args.record_flies))
     output = Path(args.output or f"{protocol.name}.h5")
     recorded = announce_recording(settings, protocol, model, args.quiet)

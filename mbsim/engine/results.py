@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..network.readout import tube_pis
 from ..result_versions import gather_compartments
 from .fly import TEST_PHASES
 from .memory import EFFICACY_QUANTILES, PHASES
@@ -18,8 +19,10 @@ def _attrs(units: str, long_name: str) -> dict:
     return {"units": units, "long_name": long_name}
 
 
-def retention_dataset(outcomes, tests, rng: np.random.Generator):
-    """PI per test and phase from each fly's choice, plus the per-fly choices.
+def retention_dataset(outcomes, tests, rng: np.random.Generator, tubes: int, tube_size: int,
+                      tube_rng: np.random.Generator):
+    """PI per test and phase from each fly's choice, plus the per-fly choices, and the PIs of
+    ``tubes`` lab-like tubes of ``tube_size`` flies drawn from the cohort (``tube_rng``).
 
     ``tests`` are the schedule's :class:`~mbsim.protocol.schedule.Test`: the dimension is their
     retention time (seconds after the end of the phase they follow, as labs report it), labelled
@@ -53,6 +56,18 @@ def retention_dataset(outcomes, tests, rng: np.random.Generator):
                          _attrs("1", "mean over flies of 2 P(avoid CS+) - 1")),
          "n": ("retention_time", np.full(len(test_times), n, dtype=np.int64),
                _attrs("1", "virtual flies tested"))}, coords=coords)
+    tube = tube_pis(p_avoid, tubes, tube_size, tube_rng)
+    tube_sem = tube.std(axis=0, ddof=1) / np.sqrt(tubes) if tubes > 1 else np.full(pi.shape, np.nan)
+    retention["tube_pi"] = (("tube", "retention_time", "phase"), tube,
+                            _attrs("1", f"PI of a lab-like tube of {tube_size} flies, each a draw "
+                                        "of one simulated fly choosing once"))
+    retention["tube_pi_mean"] = (("retention_time", "phase"), tube.mean(axis=0),
+                                 _attrs("1", "mean PI over the lab-like tubes"))
+    retention["tube_pi_sem"] = (("retention_time", "phase"), tube_sem,
+                                _attrs("1", "standard error of the PI over the lab-like tubes "
+                                            "(sd / sqrt(tubes), ddof 1)"))
+    retention = retention.assign_coords(tube=("tube", np.arange(tubes)))
+    retention.attrs["tube_size"] = int(tube_size)
     fly_coords = {**coords, "fly": ("fly", np.arange(n))}
     per_fly = xr.Dataset(
         {"choice": (("fly", "retention_time", "phase"), choices,

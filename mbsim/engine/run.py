@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from ..errors import InputError
-from ..limits import MAX_COHORT, MAX_SEED
+from ..limits import MAX_COHORT, MAX_SEED, MAX_TUBE_FLIES
 from ..paths import PROJECT_ROOT
 from ..result_versions import FORMAT
 from . import results
@@ -38,6 +38,8 @@ class RunSettings:
     alpha: float = 0.5                   # exponent of M_alpha
     samples: int = 240                   # time points of the recorded time courses
     batch_size: int = 32                 # flies integrated together as columns of one slow layer
+    tubes: int = 8                       # lab-like replicate tubes per test (lab n: 8-12)
+    tube_size: int = 100                 # flies per lab-like tube
     record: Recording = Recording()      # spike trains kept beyond the default raster
 
     def __post_init__(self):
@@ -46,11 +48,14 @@ class RunSettings:
         if not isinstance(self.record, Recording):
             raise InputError(found=f"record {self.record!r}", field="record",
                              expected="an mbsim.engine.Recording")
-        for name in ("cohort", "samples", "batch_size"):
+        for name in ("cohort", "samples", "batch_size", "tubes", "tube_size"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise InputError(found=f"{name} {value!r}", expected="a positive integer",
                                  field=name)
+        if self.tubes * self.tube_size > MAX_TUBE_FLIES:
+            raise InputError(found=f"{self.tubes} tubes of {self.tube_size} flies",
+                             expected=f"at most {MAX_TUBE_FLIES} tube flies in all", field="tubes")
         if self.cohort is not None and self.cohort > MAX_COHORT:
             raise InputError(found=f"cohort {self.cohort}", expected=f"at most {MAX_COHORT} flies",
                              field="cohort")
@@ -133,7 +138,9 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
                                                description="fly batches")
                 for outcome in batch]
     rng = np.random.default_rng(window_seed(seed, "choices"))
-    retention, choices = results.retention_dataset(outcomes, schedule.tests, rng)
+    retention, choices = results.retention_dataset(
+        outcomes, schedule.tests, rng, settings.tubes, settings.tube_size,
+        np.random.default_rng(window_seed(seed, "tubes")))
     retention.attrs["training_end_s"] = float(schedule.training_end)
     names, units = results.slow_names(metabolism)
     groups = {"retention": retention, "choices": choices,

@@ -21,7 +21,7 @@ from .compiled import GROUP_OF, CompiledNetwork, compiled_network, is_cached
 from .inputs import WindowInputs, prepare_inputs
 from .odors import OdorLibrary
 from .parameters import NetworkParameters, load_parameters
-from .plasticity import coincidence_integrals
+from .plasticity import chance_integrals, coincidence_integrals
 from .structure import build_structure
 
 
@@ -35,6 +35,8 @@ class WindowResult:
     depression: np.ndarray       # (n_kc, n_comp)
     potentiation: np.ndarray     # (n_kc, n_comp)
     kc_counts: np.ndarray        # (n_odor_pulses, n_kc) spikes during each pulse
+    chance_depression: np.ndarray    # (n_kc, n_comp) [s] depression / potentiation integrals
+    chance_potentiation: np.ndarray  # that 1 Hz of tonic dopamine gives these KC spikes by chance
     mbon_types: tuple[str, ...]
     mbon_rates: np.ndarray       # (n_odor_pulses, n_mbon_types) mean rate per neuron of the type
     dan_types: tuple[str, ...]
@@ -191,6 +193,10 @@ class MushroomBodyNetwork:
         s = self.structure
         kc_released = self._released(spikes["kc"], inputs, "KC")
         kc_i, kc_t = spikes["kc"][0][kc_released], spikes["kc"][1][kc_released]
+        eligible = _during_odors(kc_t, window.odors)   # spontaneous KC spikes do not teach
+        chance = chance_integrals(kc_i[eligible], kc_t[eligible], window.duration, s.n_kc,
+                                  s.kc_compartment_mask & s.dan_compartments.any(axis=0)[None, :],
+                                  self.params.depression_tau, self.params.potentiation_tau)
         kc_counts = np.array([_count_in(spikes["kc"], p.start, p.stop, s.n_kc) for p in window.odors],
                              dtype=np.int64).reshape(len(window.odors), s.n_kc)
         counts = {"PN": pn_counts["spike_count"], "KC": np.bincount(spikes["kc"][0], minlength=s.n_kc)}
@@ -202,7 +208,8 @@ class MushroomBodyNetwork:
             """Plasticity integrals, rates, counts and release of one column's DAN spikes."""
             released = self._released(dan, inputs, "DAN")
             depression, potentiation = coincidence_integrals(
-                kc_i, kc_t, dan[0][released], dan[1][released], s.dan_compartments, s.n_kc,
+                kc_i[eligible], kc_t[eligible], dan[0][released], dan[1][released],
+                s.dan_compartments, s.n_kc,
                 s.kc_compartment_mask, self.params.depression_tau, self.params.potentiation_tau)
             rates = _second_rates(dan, window.duration, s.dan_type_index, len(s.dan_types))
             return (depression, potentiation, rates, np.bincount(dan[0], minlength=s.size("DAN")),
@@ -224,7 +231,8 @@ class MushroomBodyNetwork:
                 for cls in ("PN", "KC", "MBON", "DAN")]).groupby(level=0).sum()
             trains = {cls: train for cls, train in (("MBON", mbon), ("DAN", dan)) if cls in record}
             results.append(WindowResult(
-                window, self.compartments, depression, potentiation, kc_counts, self.mbon_types,
+                window, self.compartments, depression, potentiation, kc_counts, *chance,
+                self.mbon_types,
                 mbon_rates, self.dan_types, dan_rates, spikes_by_type.astype(np.int64),
                 release | {"DAN": dan_release,
                            "MBON": float(s.output_synapses["MBON"][fired].sum())},
@@ -263,6 +271,14 @@ def _second_rates(spikes, duration: float, type_index: np.ndarray, n_types: int)
     np.add.at(counts, (np.minimum(times.astype(int), n_seconds - 1), type_index[index]), 1.0)
     widths = np.minimum(1.0, duration - np.arange(n_seconds))
     return counts / np.bincount(type_index, minlength=n_types)[None, :] / widths[:, None]
+
+
+def _during_odors(times: np.ndarray, odors) -> np.ndarray:
+    """Boolean mask of the spike times that fall inside an odor pulse."""
+    inside = np.zeros(len(times), bool)
+    for pulse in odors:
+        inside |= (times >= pulse.start) & (times < pulse.stop)
+    return inside
 
 
 def _count_in(spikes, start: float, stop: float, n: int) -> np.ndarray:

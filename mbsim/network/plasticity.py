@@ -8,7 +8,8 @@ integrals are exact sums over spike pairs:
     potentiation[k, c] = sum over DAN spikes t_d < t_k:                 w_c exp(-(t_k - t_d) / tau_pot)
 
 where DAN spikes are those of the DANs innervating compartment c and w_c = 1 / (number of those DANs)
-(the mean dopamine signal of the compartment). Spikes inside a block (shibire) release nothing and are
+(the mean dopamine signal of the compartment). KC spikes count only during odor pulses (odor-evoked
+activity; spontaneous KC spikes do not teach). Spikes inside a block (shibire) release nothing and are
 left out. KC, APL and DAN activity do not depend on KC->MBON weights, so the integrals of a window do
 not either, and the efficacy change can be computed after the fact for any learning rates.
 """
@@ -45,19 +46,33 @@ def coincidence_integrals(kc_index: np.ndarray, kc_time: np.ndarray, dan_index: 
     return depression * kc_mask, potentiation * kc_mask
 
 
-def efficacy_change(result, params: NetworkParameters) -> np.ndarray:
-    """Change of KC->MBON efficacy in a window from its phasic coincidences.
+def chance_integrals(kc_index: np.ndarray, kc_time: np.ndarray, duration: float, n_kc: int,
+                     plastic: np.ndarray, tau_depression: float, tau_potentiation: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The depression and potentiation integrals that dopamine at a constant 1 Hz would give
+    these KC spikes in expectation, (n_kc, n_comp) each [s], 0 where ``plastic`` is False. A window
+    has no dopamine before its start nor after its end, so a spike at ``t`` expects
+    ``tau_dep (1 - exp(-(duration - t) / tau_dep))`` and ``tau_pot (1 - exp(-t / tau_pot))``."""
+    later = tau_depression * -np.expm1(-(duration - kc_time) / tau_depression)
+    earlier = tau_potentiation * -np.expm1(-kc_time / tau_potentiation)
+    return (np.bincount(kc_index, weights=later, minlength=n_kc)[:, None] * plastic,
+            np.bincount(kc_index, weights=earlier, minlength=n_kc)[:, None] * plastic)
 
-    ``-eta_minus[c] * [D - D0]+ + eta_plus[c] * [P - P0]+``, where ``D0 = n_k r0 tau_dep`` and
-    ``P0 = n_k r0 tau_pot`` are the coincidences a KC firing ``n_k`` spikes expects by chance with
-    dopamine at its baseline rate ``r0`` (``dopamine_baseline_rate``): tonic dopamine does not teach.
+
+def efficacy_change(result, params: NetworkParameters) -> np.ndarray:
+    """Change of KC->MBON efficacy in a window from its coincidences in excess of chance.
+
+    ``-eta_minus[c] * (D - r0 D1) + eta_plus[c] * (P - r0 P1)``, where ``r0 D1`` and ``r0 P1``
+    (:func:`chance_integrals`) are the coincidences that the KC's odor-evoked spikes expect by
+    chance with dopamine at its tonic rate ``r0`` (``dopamine_baseline_rate``): tonic dopamine does
+    not teach, and chance fluctuations around it average out instead of adding up (no
+    rectification).
     """
     eta_minus = params.rate_array("depression_rate", result.compartments)
     eta_plus = params.rate_array("potentiation_rate", result.compartments)
-    spikes = result.kc_counts.sum(axis=0)[:, None]  # a KC's spikes during the window's odors
     rate = params.dopamine_baseline_rate
-    depression = np.maximum(result.depression - spikes * rate * params.depression_tau, 0.0)
-    potentiation = np.maximum(result.potentiation - spikes * rate * params.potentiation_tau, 0.0)
+    depression = result.depression - rate * result.chance_depression
+    potentiation = result.potentiation - rate * result.chance_potentiation
     return -eta_minus[None, :] * depression + eta_plus[None, :] * potentiation
 
 

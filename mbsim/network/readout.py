@@ -10,6 +10,10 @@ relative to the naive network (same window and seed, efficacy 1). A fly chooses 
 
 so a naive fly chooses at chance. A cohort of N flies (one network seed each) gives
 PI = (flies avoiding CS+ - flies approaching CS+) / N, positive for aversive memory.
+
+Lab-like replicates (:func:`tube_pis`): a lab tests tubes of ~100 flies and reports the mean and
+SEM of the tubes' PIs. A replicate tube holds ``tube_size`` flies, each a draw (with replacement)
+of one simulated fly of the cohort, whose choice probability it takes; each chooses once.
 """
 
 from __future__ import annotations
@@ -84,3 +88,14 @@ def cohort_pi(probabilities, seed: int) -> CohortPI:
     p = np.asarray(probabilities, dtype=float)
     pi, sem, n = performance_index(choose(p, seed))
     return CohortPI(pi, sem, n, float(np.mean(2 * p - 1)), p)
+
+
+def tube_pis(probabilities, tubes: int, tube_size: int, rng: np.random.Generator) -> np.ndarray:
+    """PI of each of ``tubes`` lab-like tubes of ``tube_size`` flies: each fly of a tube is a
+    draw of one simulated fly (axis 0 of ``probabilities``: P(avoid CS+) per fly, any trailing
+    axes such as tests) and chooses with its probability; PI = (avoiding - approaching) / N.
+    Returns (tubes, ...)."""
+    p = np.asarray(probabilities, dtype=float)
+    drawn = p[rng.integers(0, p.shape[0], size=(tubes, tube_size))]   # (tubes, tube_size, ...)
+    avoiding = (rng.random(drawn.shape) < drawn).sum(axis=1)
+    return (2.0 * avoiding - tube_size) / tube_size
