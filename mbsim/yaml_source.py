@@ -36,11 +36,11 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except RecursionError:
-        raise InputError(found="YAML nested too deeply to read",
-                         expected=f"at most {MAX_YAML_DEPTH} levels of nesting",
-                         file=filename) from None
+        raise _too_deep(filename, None) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if "nesting depth" in (error.problem or ""):   # libyaml's own limit (1000 levels)
+            raise _too_deep(filename, mark.line + 1 if mark else None) from None
         detail = error.problem or error.context
         if error.context and error.context_mark and error.problem_mark:
             detail += f", {error.context} started on line {error.context_mark.line + 1}"
@@ -54,6 +54,11 @@ def read_yaml(text: str, filename: str) -> YamlDocument:
     if root is not None:
         _record_lines(root, (), lines, filename, [0])
     return YamlDocument(yaml.load(text, Loader=_LOADER), lines)
+
+
+def _too_deep(filename: str, line: int | None) -> InputError:
+    return InputError(found="YAML nested too deeply to read",
+                      expected=f"at most {MAX_YAML_DEPTH} levels of nesting", file=filename, line=line)
 
 
 def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], filename: str,
