@@ -127,6 +127,7 @@ def test_data_protocols_select_rows(tmp_path):
                                                           "fit simulates once and reuses"),
     ("network.depression_rate", "[0.1, 1]", "holds one value per compartment"),
     ("metabolism.mp1_target_compartments", "[0, 1]", "is a list of compartment names"),
+    ("network.tube_variability", "[0, 1]", "shapes only a run's lab-like tubes"),
 ])
 def test_parameters_a_fit_cannot_vary(tmp_path, name, bounds, reason):
     """Network parameters that shape the compiled network or the windows, and non-scalar ones,

@@ -151,6 +151,25 @@ def test_lab_like_tubes_keep_trailing_axes_per_fly():
     np.testing.assert_array_equal(tubes, [[1.0, -1.0]] * 5)
 
 
+@pytest.mark.parametrize("pi", [0.15, 0.45, 0.88])
+def test_tube_variability_gives_lab_sems_at_the_lab_n(pi):
+    """With the default tube variability, 8 tubes of 100 flies have SEMs near the lab's 0.05
+    (0.035-0.065 between PI 0.15 and 0.88), where binomial sampling alone gives 0.017-0.035;
+    the tubes' mean PI stays within 0.05 of the flies' expected PI."""
+    from mbsim import Model
+    from mbsim.network.readout import tube_pis
+    variability = Model().parameters["network.tube_variability"]
+    cohort = np.full((3, 2), (1 + pi) / 2)        # 3 flies, 2 tests
+    tubes = tube_pis(cohort, 8000, 100, np.random.default_rng(3), variability)
+    sem_at_lab_n = tubes.std(axis=0, ddof=1) / np.sqrt(8)
+    binomial = 2 * np.sqrt((1 + pi) / 2 * (1 - pi) / 2 / 100) / np.sqrt(8)
+    assert np.all((0.035 < sem_at_lab_n) & (sem_at_lab_n < 0.065)), sem_at_lab_n
+    assert np.all(sem_at_lab_n > binomial * 1.05)
+    assert np.all(np.abs(tubes.mean(axis=0) - pi) < 0.05)
+    # each test draws its own tube factors: the two tests' tube PIs are uncorrelated
+    assert abs(np.corrcoef(tubes[:, 0], tubes[:, 1])[0, 1]) < 0.05
+
+
 def test_run_settings_reject_empty_tubes():
     from mbsim.engine import RunSettings
     with pytest.raises(InputError, match="tube_size 0"):

@@ -23,7 +23,7 @@ GROUPS = {"network": NETWORK, "memory": MEMORY, "metabolism": METABOLISM}
 #: pathways' parameters, off): it keys the compiled-network cache, so it changes only when a
 #: compiled parameter's value does (or a parameter is added).
 COMPILED_DIGEST = "14e6c0244a0c9ed2"
-FULL_DIGEST = "e6c3ebdda5683959"
+FULL_DIGEST = "ce7e5a5d96fe52eb"
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -55,7 +55,8 @@ def test_kinds_of_network_parameters():
     assert {NETWORK[n].kind for n in ("pn_max_rate", "shock_reference_voltage", "depression_tau",
                                       "max_efficacy")} == {"window"}
     assert set(NETWORK.of_kind("post")) == {"dopamine_baseline_rate", "depression_rate",
-                                            "potentiation_rate", "choice_temperature"}
+                                            "potentiation_rate", "choice_temperature",
+                                            "tube_variability"}
     assert {d.kind for d in MEMORY} | {d.kind for d in METABOLISM} == {"slow"}
 
 

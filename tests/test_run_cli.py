@@ -95,7 +95,8 @@ def test_lab_like_tubes_in_result_and_inspect(run_files, capsys):
     tubes = retention["tube_pi"]
     assert tubes.sizes["tube"] == 8 and retention.attrs["tube_size"] == 100
     assert np.all(np.abs(tubes.values) <= 1.0)
-    np.testing.assert_allclose((tubes.values * 100) % 2, 0.0, atol=1e-9)
+    even = (tubes.values * 100) % 2                  # (avoiding - approaching) is even
+    assert np.all(np.isclose(even, 0.0) | np.isclose(even, 2.0))
     np.testing.assert_allclose(retention["tube_pi_mean"], tubes.mean("tube"))
     np.testing.assert_allclose(retention["tube_pi_sem"], tubes.std("tube", ddof=1) / np.sqrt(8))
     assert main(["inspect", str(first)]) == 0

@@ -20,9 +20,10 @@ def _attrs(units: str, long_name: str) -> dict:
 
 
 def retention_dataset(outcomes, tests, rng: np.random.Generator, tubes: int, tube_size: int,
-                      tube_rng: np.random.Generator):
+                      tube_rng: np.random.Generator, tube_variability: float = 0.0):
     """PI per test and phase from each fly's choice, plus the per-fly choices, and the PIs of
-    ``tubes`` lab-like tubes of ``tube_size`` flies drawn from the cohort (``tube_rng``).
+    ``tubes`` lab-like tubes of ``tube_size`` flies drawn from the cohort (``tube_rng``; tubes
+    differ by ``tube_variability``, see :func:`~mbsim.network.readout.tube_pis`).
 
     ``tests`` are the schedule's :class:`~mbsim.protocol.schedule.Test`: the dimension is their
     retention time (seconds after the end of the phase they follow, as labs report it), labelled
@@ -56,11 +57,12 @@ def retention_dataset(outcomes, tests, rng: np.random.Generator, tubes: int, tub
                          _attrs("1", "mean over flies of 2 P(avoid CS+) - 1")),
          "n": ("retention_time", np.full(len(test_times), n, dtype=np.int64),
                _attrs("1", "virtual flies tested"))}, coords=coords)
-    tube = tube_pis(p_avoid, tubes, tube_size, tube_rng)
+    tube = tube_pis(p_avoid, tubes, tube_size, tube_rng, tube_variability)
     tube_sem = tube.std(axis=0, ddof=1) / np.sqrt(tubes) if tubes > 1 else np.full(pi.shape, np.nan)
     retention["tube_pi"] = (("tube", "retention_time", "phase"), tube,
                             _attrs("1", f"PI of a lab-like tube of {tube_size} flies, each a draw "
-                                        "of one simulated fly choosing once"))
+                                        "of one simulated fly choosing once, the tube's log-odds "
+                                        f"scaled by exp({tube_variability:g} z)"))
     retention["tube_pi_mean"] = (("retention_time", "phase"), tube.mean(axis=0),
                                  _attrs("1", "mean PI over the lab-like tubes"))
     retention["tube_pi_sem"] = (("retention_time", "phase"), tube_sem,
@@ -68,6 +70,7 @@ def retention_dataset(outcomes, tests, rng: np.random.Generator, tubes: int, tub
                                             "(sd / sqrt(tubes), ddof 1)"))
     retention = retention.assign_coords(tube=("tube", np.arange(tubes)))
     retention.attrs["tube_size"] = int(tube_size)
+    retention.attrs["tube_variability"] = float(tube_variability)
     fly_coords = {**coords, "fly": ("fly", np.arange(n))}
     per_fly = xr.Dataset(
         {"choice": (("fly", "retention_time", "phase"), choices,

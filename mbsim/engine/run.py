@@ -140,7 +140,8 @@ def simulate(model, protocol, settings: RunSettings = RunSettings(), *, jobs: in
     rng = np.random.default_rng(window_seed(seed, "choices"))
     retention, choices = results.retention_dataset(
         outcomes, schedule.tests, rng, settings.tubes, settings.tube_size,
-        np.random.default_rng(window_seed(seed, "tubes")))
+        np.random.default_rng(window_seed(seed, "tubes")),
+        model.parameters["network.tube_variability"])
     retention.attrs["training_end_s"] = float(schedule.training_end)
     names, units = results.slow_names(metabolism)
     groups = {"retention": retention, "choices": choices,

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..parameters import Declaration, Parameters, declarations_of
 from ..units import parse_quantity
 
-#: Why a fit cannot vary a parameter, by what it shapes or holds.
+#: Why a fit cannot vary a parameter, by what it shapes or holds (kind, shape or name).
 REFUSED = {
     "compiled": "shapes the compiled network; a fit reuses one compiled network and its cached "
                 "spiking windows, so it cannot vary it",
@@ -21,6 +21,7 @@ REFUSED = {
               "vary it",
     "per_compartment": "holds one value per compartment; a fit varies single numbers",
     "names": "is a list of compartment names, not a number",
+    "tube_variability": "shapes only a run's lab-like tubes; a fit compares expected PIs",
 }
 
 
@@ -48,7 +49,8 @@ class Parameter:
 
 def refusal(declaration: Declaration) -> str | None:
     """Why a fit cannot vary a declared parameter; None when it can."""
-    return REFUSED.get(declaration.kind) or REFUSED.get(declaration.shape)
+    return (REFUSED.get(declaration.kind) or REFUSED.get(declaration.shape)
+            or REFUSED.get(declaration.name))
 
 
 def _declaration(qualified: str, where: dict) -> Declaration:

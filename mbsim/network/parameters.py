@@ -128,6 +128,8 @@ NETWORK = Declarations("network", [
     # T-maze readout
     _p("choice_temperature", "rate", 1e-3, 1e4, "MBON rate difference that multiplies choice odds "
        "by e", "post"),
+    _p("tube_variability", "dimensionless", 0.0, 3.0, "log-sd of the factor on the log-odds of a "
+       "lab-like tube's choices (tube-to-tube differences)", "post"),
 ], DEFAULT_FILE, NetworkParameters)
 
 

@@ -13,7 +13,9 @@ PI = (flies avoiding CS+ - flies approaching CS+) / N, positive for aversive mem
 
 Lab-like replicates (:func:`tube_pis`): a lab tests tubes of ~100 flies and reports the mean and
 SEM of the tubes' PIs. A replicate tube holds ``tube_size`` flies, each a draw (with replacement)
-of one simulated fly of the cohort, whose choice probability it takes; each chooses once.
+of one simulated fly of the cohort, whose choice probability it takes; each chooses once. Tubes
+also differ as a whole (``tube_variability``: a log-normal factor on the log-odds of a tube's
+choices), so the tubes' SEM holds binomial sampling, fly-to-fly and tube-to-tube differences.
 """
 
 from __future__ import annotations
@@ -90,12 +92,22 @@ def cohort_pi(probabilities, seed: int) -> CohortPI:
     return CohortPI(pi, sem, n, float(np.mean(2 * p - 1)), p)
 
 
-def tube_pis(probabilities, tubes: int, tube_size: int, rng: np.random.Generator) -> np.ndarray:
+def tube_pis(probabilities, tubes: int, tube_size: int, rng: np.random.Generator,
+             variability: float = 0.0) -> np.ndarray:
     """PI of each of ``tubes`` lab-like tubes of ``tube_size`` flies: each fly of a tube is a
     draw of one simulated fly (axis 0 of ``probabilities``: P(avoid CS+) per fly, any trailing
     axes such as tests) and chooses with its probability; PI = (avoiding - approaching) / N.
-    Returns (tubes, ...)."""
+
+    ``variability`` > 0 makes tubes differ as a lab's groups do (handling, shock or sugar
+    effectiveness, the day): each tube and test scales the log-odds of its flies' choices by
+    exp(variability z), z standard normal, one draw shared by the trailing axes after the first
+    (phases). Returns (tubes, ...)."""
     p = np.asarray(probabilities, dtype=float)
     drawn = p[rng.integers(0, p.shape[0], size=(tubes, tube_size))]   # (tubes, tube_size, ...)
+    if variability > 0:
+        per_test = p.shape[1:2] + (1,) * max(p.ndim - 2, 0)
+        scale = np.exp(variability * rng.standard_normal((tubes, 1) + per_test))
+        clipped = np.clip(drawn, 1e-15, 1 - 1e-15)
+        drawn = 1.0 / (1.0 + np.exp(-scale * np.log(clipped / (1 - clipped))))
     avoiding = (rng.random(drawn.shape) < drawn).sum(axis=1)
     return (2.0 * avoiding - tube_size) / tube_size
