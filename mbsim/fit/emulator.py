@@ -5,9 +5,11 @@ feedback from MBONs to KCs in the model), so the input to each MBON type during 
 
     drive[p, type] = sum over its KC synapses s of w0[s] * efficacy[s] * kc_count[p, pre(s)].
 
-Each type's rate is modelled as a monotone function of that drive, calibrated per window from a few
-spiking runs at uniformly scaled efficacies; the network's ``choice_probability`` formula then turns
-emulated rates into P(avoid CS+) against the naive window. :class:`EmulatedReadout` wraps a
+Each type's rate during each pulse is modelled as a monotone function of that drive, calibrated per
+window and pulse from a few spiking runs at uniformly scaled efficacies (one map per pulse: the same
+summed drive from another odor's KCs, with other timing, gives another rate; at naive efficacy the
+emulated rates are the spiking ones, so a naive fly chooses at chance); the network's
+``choice_probability`` formula then turns emulated rates into P(avoid CS+) against the naive window. :class:`EmulatedReadout` wraps a
 :class:`~mbsim.engine.network_view.NetworkView` so the engine uses the emulator for test windows and
 the spiking network (through the window cache) for everything else.
 """
@@ -26,7 +28,7 @@ CALIBRATION_SCALES = (0.0, 0.4, 0.75, 1.0, 1.4)
 
 
 class ReadoutEmulator:
-    """Per-window monotone maps from summed KC drive to MBON type rate."""
+    """Per-window and pulse monotone maps from summed KC drive to MBON type rate."""
 
     def __init__(self, view, scales=CALIBRATION_SCALES):
         network = view.network
@@ -75,8 +77,8 @@ class ReadoutEmulator:
                 efficacy = self.network.synapse_efficacy(np.full(shape, scale))
                 drives.append(self.drive(naive.kc_counts, efficacy))
                 rates.append(result.mbon_rates)
-            drives = np.concatenate(drives)     # (points, n_types)
-            rates = np.concatenate(rates)
+            drives = np.stack(drives)           # (points, n_pulses, n_types)
+            rates = np.stack(rates)
             order = np.argsort(drives, axis=0, kind="stable")
             drives = np.take_along_axis(drives, order, axis=0)
             rates = np.maximum.accumulate(np.take_along_axis(rates, order, axis=0), axis=0)
@@ -88,8 +90,8 @@ class ReadoutEmulator:
         naive, drives, rates = self.calibrate(window)
         drive = self.drive(naive.kc_counts, self.network.synapse_efficacy(efficacy))
         out = np.empty_like(drive)
-        for t in range(drive.shape[1]):
-            out[:, t] = _monotone(drive[:, t], drives[:, t], rates[:, t])
+        for p, t in np.ndindex(drive.shape):
+            out[p, t] = _monotone(drive[p, t], drives[:, p, t], rates[:, p, t])
         return out
 
     def result(self, window, efficacy: np.ndarray):
@@ -127,7 +129,8 @@ class ReadoutEmulator:
         n_pulses, k = unit.shape[0], efficacy.shape[-1]
         weighted = (unit.T[:, :, None] * per_synapse[:, None, :]).reshape(len(position), -1)
         drive = np.asarray(inputs @ weighted).reshape(-1, n_pulses, k) + others.T[:, :, None]
-        emulated = np.stack([_monotone(drive[t], drives[:, t], rates[:, t])
+        emulated = np.stack([np.stack([_monotone(drive[t, p], drives[:, p, t], rates[:, p, t])
+                                       for p in range(n_pulses)])
                              for t in range(drive.shape[0])], axis=-1)     # (n_pulses, k, n_types)
         valence = self.network.mbon_valence
         temperature = (params or self.network.params).choice_temperature
