@@ -13,6 +13,7 @@ from scipy import special, stats
 
 from fit_helpers import write_fit, write_retention
 from mbsim.cli import main
+from mbsim.errors import InputError
 from mbsim.fit import FitProblem, load_fit, load_fit_file, run_fit, save_fit
 from mbsim.fit import likelihood
 
@@ -91,6 +92,35 @@ def test_result_file_has_arviz_groups_and_provenance(recovery, tmp_path):
     assert attrs["evaluations"] > 20
     assert main(["plot", str(path), "-o", str(tmp_path / "fit.png")]) == 0
     assert (tmp_path / "fit.png").stat().st_size > 10_000
+
+
+def test_exported_parameter_files_hold_the_posterior_median(recovery, tmp_path):
+    """`mbsim export params` writes the memory file with each fitted value at its posterior
+    median (3 significant digits) and a source naming the fit, interval and prior; every other
+    entry and the comments stay as in the default file; without a posterior the median is refused."""
+    from mbsim.engine.memory import load_memory_params
+    from mbsim.paths import PARAMS_DIR
+    _, tree, _ = recovery
+    path = save_fit(tree, tmp_path / "fit.h5")
+    assert main(["-q", "export", "params", str(path), "-o", str(tmp_path / "fitted")]) == 0
+    assert sorted(p.name for p in (tmp_path / "fitted").iterdir()) == ["memory.yaml"]
+    fitted = load_memory_params(tmp_path / "fitted" / "memory.yaml")
+    default = load_memory_params()
+    posterior = tree["posterior"].to_dataset()
+    for name in ("tau_labile", "arm_fraction"):
+        median = float(np.median(posterior[f"memory.{name}"].values))
+        assert fitted[name] == pytest.approx(median, rel=5e-3)
+        assert fitted.sources[name].startswith("fitted: ") and "posterior median" in fitted.sources[name]
+        assert "95% interval" in fitted.sources[name] and "prior: uniform" in fitted.sources[name]
+    assert fitted["tau_ltm"] == default["tau_ltm"]
+    text = (tmp_path / "fitted" / "memory.yaml").read_text()
+    default_text = (PARAMS_DIR / "memory.yaml").read_text()
+    assert text.splitlines()[:3] == default_text.splitlines()[:3]
+    assert len(text.splitlines()) == len(default_text.splitlines())
+    del tree["posterior"]
+    bare = save_fit(tree, tmp_path / "bare.h5")
+    assert main(["export", "params", str(bare), "-o", str(tmp_path / "none")]) == 2
+    assert not (tmp_path / "none" / "memory.yaml").exists()
 
 
 def test_log_likelihood_terms_per_draw_add_up_to_the_log_posterior(recovery):
@@ -194,6 +224,28 @@ def test_survival_terms_are_per_row_in_table_order(tmp_path):
     flies = [stats.lognorm.logpdf(30 * 3600, 0.4, scale=30 * 3600),
              stats.lognorm.logsf(3 * day, 0.3, scale=40 * 3600)]
     np.testing.assert_allclose(terms, [spaced[0], massed[0], spaced[1], massed[1], *flies], rtol=1e-10)
+
+
+def test_survival_ratio_is_the_ratio_of_median_death_times(tmp_path):
+    """A survival-ratio row is predicted as exp(mu_condition - mu_reference), the ratio of the
+    log-normal median death times, with a Gaussian term; its protocols must record survival."""
+    (tmp_path / "ratio.csv").write_text(
+        "condition,reference,ratio,sem,approximate,source\n"
+        "survival_spaced_5x,survival_massed_5x,0.81,0.05,true,x\n")
+    path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
+                     "  - {kind: survival_ratio, file: ratio.csv}", metabolism=True)
+    problem = FitProblem(load_fit_file(path))
+    assert problem.needs["survival_spaced_5x"].survival and problem.needs["survival_massed_5x"].survival
+    predicted = {"survival_spaced_5x": SimpleNamespace(death_log_mean=math.log(17.0), death_log_sd=0.2),
+                 "survival_massed_5x": SimpleNamespace(death_log_mean=math.log(20.0), death_log_sd=0.3)}
+    values, terms = problem.score(predicted)
+    assert values[0] == pytest.approx(0.85)
+    assert terms[0] == pytest.approx(stats.norm.logpdf(0.81, 0.85, 0.05))
+    (tmp_path / "ratio.csv").write_text(
+        "condition,reference,ratio,sem,approximate,source\n"
+        "aversive_spaced_10x,survival_massed_5x,0.81,0.05,true,x\n")
+    with pytest.raises(InputError, match=r"ratio.csv:2, field 'condition'.*without a 'survival:'"):
+        FitProblem(load_fit_file(path))
 
 
 def test_flux_ratio_prediction_from_the_metabolism(tmp_path):

@@ -24,19 +24,23 @@ COLUMNS = {
     "flux_ratio": ("condition", "reference", "time", "ratio", "sem", "approximate", "source"),
     "survival_curve": ("protocol", "time", "fraction", "n", "approximate", "source"),
     "survival_flies": ("protocol", "death_time", "censored", "approximate", "source"),
+    "survival_ratio": ("condition", "reference", "ratio", "sem", "approximate", "source"),
 }
-KINDS = ("retention", "flux_ratio", "survival")
+KINDS = ("retention", "flux_ratio", "survival", "survival_ratio")
+#: Kinds whose rows compare a ``condition`` protocol with a ``reference`` one.
+RATIO_KINDS = ("flux_ratio", "survival_ratio")
 EXAMPLE_ROW = {
     "retention": "aversive_1x,24 h,0.15,0.05,8,true,Tully et al. 1994 Cell 79:35",
     "flux_ratio": "aversive_spaced_10x,aversive_massed_10x,30 min,1.3,0.1,true,Placais et al. 2017",
     "survival": "survival_spaced_5x,17 h,0.5,40,true,Mery & Kawecki 2005 Science 308:1148",
+    "survival_ratio": "survival_spaced_5x,survival_massed_5x,0.81,0.05,true,Mery & Kawecki 2005",
 }
 
 
 @dataclass(frozen=True)
 class LabTable:
-    """A checked table: ``kind`` (retention, flux_ratio, survival_curve, survival_flies), rows with
-    times in seconds, the file it came from and the file's SHA-256."""
+    """A checked table: ``kind`` (retention, flux_ratio, survival_curve, survival_flies,
+    survival_ratio), rows with times in seconds, the file it came from and the file's SHA-256."""
 
     kind: str
     rows: pd.DataFrame
@@ -45,15 +49,15 @@ class LabTable:
 
     @property
     def protocols(self) -> list[str]:
-        column = "condition" if self.kind == "flux_ratio" else "protocol"
+        column = "condition" if self.kind in RATIO_KINDS else "protocol"
         names = list(dict.fromkeys(self.rows[column]))
-        if self.kind == "flux_ratio":
+        if self.kind in RATIO_KINDS:
             names += [n for n in dict.fromkeys(self.rows["reference"]) if n not in names]
         return names
 
 
 def read_table(path: str | Path, kind: str) -> LabTable:
-    """Read and check a lab table of ``kind`` (retention, flux_ratio or survival)."""
+    """Read and check a lab table of ``kind`` (retention, flux_ratio, survival or survival_ratio)."""
     path = Path(path)
     if kind not in KINDS:
         raise InputError(found=f"data kind '{kind}'", expected="one of " + ", ".join(KINDS))
@@ -140,4 +144,7 @@ _CHECKS = {
                        "n": _number(1, 1e6, "the number of flies at the start", integer=True),
                        "approximate": _flag},
     "survival_flies": {"death_time": _time, "censored": _flag, "approximate": _flag},
+    "survival_ratio": {"ratio": _number(1e-3, 1e3, "a ratio of median survival times (> 0)"),
+                       "sem": _number(1e-6, 1e3, "the standard error of the ratio (> 0)"),
+                       "approximate": _flag},
 }

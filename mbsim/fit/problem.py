@@ -122,13 +122,15 @@ class FitProblem:
                         found[name]["flux"].add(float(time))
             else:
                 self._require(metabolism, index, "survival needs model.metabolism: true")
-                for name, line in zip(rows["protocol"], rows["line"]):
-                    if self.schedules[name].survival is None:
-                        raise InputError(found=f"protocol '{name}' without a 'survival:' section",
-                                         expected="a protocol that records survival under "
-                                         "starvation (e.g. survival_spaced_5x)", file=table.path,
-                                         line=int(line), field="protocol")
-                    found[name]["survival"] = True
+                columns = ("condition", "reference") if table.kind == "survival_ratio" else ("protocol",)
+                for column in columns:
+                    for name, line in zip(rows[column], rows["line"]):
+                        if self.schedules[name].survival is None:
+                            raise InputError(found=f"protocol '{name}' without a 'survival:' "
+                                             "section", expected="a protocol that records survival "
+                                             "under starvation (e.g. survival_spaced_5x)",
+                                             file=table.path, line=int(line), field=column)
+                        found[name]["survival"] = True
         return {name: ProtocolNeeds(tuple(sorted(v["retention"])), tuple(sorted(v["flux"])),
                                     v["survival"]) for name, v in found.items()}
 
@@ -150,6 +152,9 @@ class FitProblem:
                 elif table.kind == "flux_ratio":
                     values = (f"{row['condition']} / {row['reference']}", row["time"],
                               row["ratio"], row["sem"], 0)
+                elif table.kind == "survival_ratio":
+                    values = (f"{row['condition']} / {row['reference']}", math.nan, row["ratio"],
+                              row["sem"], 0)
                 elif table.kind == "survival_curve":
                     values = (row["protocol"], row["time"], row["fraction"], math.nan, row["n"])
                 else:
@@ -230,6 +235,10 @@ class FitProblem:
             elif table.kind == "flux_ratio":
                 values = np.array([predicted[c].flux[t] / predicted[r].flux[t] for c, r, t in
                                    zip(rows["condition"], rows["reference"], rows["time"])])
+                pointwise = likelihood.gaussian(rows["ratio"], values, rows["sem"])
+            elif table.kind == "survival_ratio":     # ratio of log-normal medians exp(mu)
+                values = np.array([math.exp(predicted[c].death_log_mean - predicted[r].death_log_mean)
+                                   for c, r in zip(rows["condition"], rows["reference"])])
                 pointwise = likelihood.gaussian(rows["ratio"], values, rows["sem"])
             else:
                 values, pointwise = _survival(table, predicted)

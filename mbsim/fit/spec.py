@@ -21,7 +21,7 @@ from .stand_ins import PREFIX as STAND_IN_PREFIX
 
 SCHEMA_VERSION = 1
 LIKELIHOODS = {"retention": ("gaussian", "binomial"), "flux_ratio": ("gaussian",),
-               "survival": ("censored",)}
+               "survival": ("censored",), "survival_ratio": ("gaussian",)}
 
 
 class _Strict(BaseModel):
@@ -42,10 +42,11 @@ class FitParameter(_Strict):
     start: str | float | None = None
     scale: Literal["linear", "log"] | None = None
     prior: Prior = Prior()
+    source: str | None = None    # where the bounds and the prior come from (a paper, "assumption")
 
 
 class DataSet(_Strict):
-    kind: Literal["retention", "flux_ratio", "survival"]
+    kind: Literal["retention", "flux_ratio", "survival", "survival_ratio"]
     file: str
     likelihood: Literal["gaussian", "binomial", "censored"] | None = None
     label: str | None = None

@@ -12,7 +12,8 @@ from ..units import display_unit
 from ._common import SECONDS_PER_HOUR, axes_or_new, axis_label, new_figure, plain_log_ticks, styled
 
 #: Observation kind -> what is measured (the y-axis label, all dimensionless).
-MEASURED = {"retention": "performance index", "flux_ratio": "pyruvate-flux ratio"}
+MEASURED = {"retention": "performance index", "flux_ratio": "pyruvate-flux ratio",
+            "survival_ratio": "median survival ratio"}
 #: Most parameter panels in one row of the fit figure.
 PANELS_PER_ROW = 5
 
@@ -37,16 +38,19 @@ def _prediction_band(tree: xr.DataTree, observations: np.ndarray) -> tuple[np.nd
 def plot_fit_data(tree: xr.DataTree, ax=None, dataset: str | None = None):
     """One data set of a fit (the first if ``dataset`` is None): measured values +- SEM per protocol,
     the prediction before the fit and at the estimate, and the 95% posterior predictive band when the
-    posterior was sampled. Time on a log axis [h]."""
+    posterior was sampled. Time on a log axis [h]; rows without a time (survival ratios) side by
+    side, one position per comparison."""
     ax = axes_or_new(ax)
     rows, label = _dataset(tree, dataset)
     kind = str(rows["kind"].values[0])
     hours = rows["time"].values / SECONDS_PER_HOUR
-    for i, protocol in enumerate(dict.fromkeys(rows["protocol"].values.tolist())):
+    timed = bool(np.all(np.isfinite(hours)))
+    protocols = list(dict.fromkeys(rows["protocol"].values.tolist()))
+    for i, protocol in enumerate(protocols):
         pick = np.flatnonzero(rows["protocol"].values == protocol)
         pick = pick[np.argsort(hours[pick])]
         color = f"C{i}"
-        x = hours[pick]
+        x = hours[pick] if timed else np.full(len(pick), float(i))
         band = _prediction_band(tree, rows["observation"].values[pick])
         if band is not None:
             ax.fill_between(x, band[0], band[1], color=color, alpha=0.18, lw=0,
@@ -58,10 +62,14 @@ def plot_fit_data(tree: xr.DataTree, ax=None, dataset: str | None = None):
                 label="before fit")                      # markers: a single row is visible too
         ax.plot(x, rows["predicted"].values[pick], "-s", color=color, markersize=4, fillstyle="none",
                 label="fit")
-    ax.set_xscale("log" if np.all(hours > 0) else "symlog")
-    plain_log_ticks(ax.xaxis)
-    ax.set_xlabel(axis_label("time after training" if not kind.startswith("survival")
-                             else "time after starvation onset", "h"))
+    if timed:
+        ax.set_xscale("log" if np.all(hours > 0) else "symlog")
+        plain_log_ticks(ax.xaxis)
+        ax.set_xlabel(axis_label("time after training" if not kind.startswith("survival")
+                                 else "time after starvation onset", "h"))
+    else:
+        ax.set_xticks(range(len(protocols)), protocols, fontsize=6)
+        ax.set_xlim(-0.5, len(protocols) - 0.5)
     ax.set_ylabel(MEASURED.get(kind, "surviving fraction"))
     ax.set_title(label, fontsize=9)
     ax.legend(handles=_legend_handles(ax), fontsize=6.5)
