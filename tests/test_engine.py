@@ -279,4 +279,4 @@ def test_a_cohort_walked_as_columns_gives_each_fly_its_own_numbers():
             for key, value in joint.metabolism_ledger.items():
                 np.testing.assert_array_equal(value, fly.metabolism_ledger[key])
             assert joint.death_time == fly.death_time and np.isfinite(joint.death_time)
-    assert np.ptp([o.p_avoid[1, 0] for o in together]) > 1e-3   # the seeds differ
+    assert np.ptp([o.p_avoid[1, 0] for o in together]) > 1e-4   # the seeds differ

@@ -117,8 +117,9 @@ def test_exported_parameter_files_hold_the_posterior_median(recovery, tmp_path):
     default_text = (PARAMS_DIR / "memory.yaml").read_text()
     assert text.splitlines()[:3] == default_text.splitlines()[:3]
     assert len(text.splitlines()) == len(default_text.splitlines())
-    del tree["posterior"]
-    bare = save_fit(tree, tmp_path / "bare.h5")
+    bare_tree = tree.copy()
+    del bare_tree["posterior"]
+    bare = save_fit(bare_tree, tmp_path / "bare.h5")
     assert main(["export", "params", str(bare), "-o", str(tmp_path / "none")]) == 2
     assert not (tmp_path / "none" / "memory.yaml").exists()
 

@@ -14,6 +14,7 @@ from mbsim.efficiency.meta_experiment import (META_LEARNING_DIR, load_meta_exper
                                               parse_meta_experiment_text)
 from mbsim.efficiency.meta_learning import build_problem, evaluate_rule, run_meta_learning
 from mbsim.efficiency.rules import ERROR_GATE_OFF, load_rule, unmodified_rule
+from mbsim.engine.memory import load_memory_params
 from mbsim.errors import InputError
 from mbsim.io import load
 
@@ -58,7 +59,8 @@ def episode(problem, rule, regime=FED):
 
 def test_the_fly_rule_file_declares_every_parameter_with_its_bounds():
     fly = load_rule()
-    assert fly.restriction == "all" and fly.cache_decay_time == 3600.0
+    assert fly.restriction == "all"
+    assert fly.cache_decay_time == pytest.approx(load_memory_params()["tau_labile"], rel=2e-3)
     assert fly.maintenance_cost == pytest.approx(0.01 / 3600.0)
     assert fly.error_margin == ERROR_GATE_OFF
     with pytest.raises(InputError, match=r"field 'plastic_fraction'.*outside the model's range"):
