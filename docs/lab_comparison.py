@@ -59,7 +59,7 @@ def main() -> None:
         tubes = ""
         if kind == "retention":
             retention = run(protocol)["retention"].to_dataset().sel(phase="total").sel(
-                retention_time=seconds, method="nearest")
+                retention_time=seconds)       # a KeyError if the protocol has no such test
             model_value = float(retention["pi_expected"])
             tubes = f"{float(retention['tube_pi_mean']):+.2f} +- {float(retention['tube_pi_sem']):.2f}"
         elif kind == "survival_ratio":

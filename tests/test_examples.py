@@ -27,8 +27,8 @@ def test_scan_parameters_small(tmp_path):
     assert output.is_file() and output.stat().st_size > 10_000
 
     rows = _table(run.stdout)
-    # 2 parameters x 2 values x 4 retention times (aversive_1x: 3 min, 1 h, 3 h, 24 h)
-    assert len(rows) == 16, run.stdout
+    # 2 parameters x 2 values x 5 retention times (aversive_1x: 3 min, 1 h, 3 h, 24 h, 4 d)
+    assert len(rows) == 20, run.stdout
 
     def pis(name, retention_h):
         return [pi for (n, _, t), pi in sorted(rows.items()) if n == name and t == retention_h]

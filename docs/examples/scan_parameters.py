@@ -2,7 +2,7 @@
 
 The script changes parameters in memory only (``Model.updated``; no parameter file is written and
 no result is saved), runs the short ``aversive_1x`` protocol (one aversive training, tests at
-3 min, 1 h, 3 h and 24 h) for each value and plots the expected performance index (the noise-free
+3 min, 1 h, 3 h, 24 h and 4 d) for each value and plots the expected performance index (the noise-free
 mean over the cohort's flies) against the value:
 
 * ``memory.tau_labile``, the decay time of labile memory: a longer one keeps the PI high for
