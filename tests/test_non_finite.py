@@ -9,9 +9,9 @@ from bad_input import changed, refused
 
 
 @pytest.mark.parametrize("old, new, field", [
-    ("times: [3 min, 1 h, 3 h, 24 h]", "times: [3 min, 1e300 d]", "tests.times[1]"),
-    ("times: [3 min, 1 h, 3 h, 24 h]", "times: [3 min, 1e309 d]", "tests.times[1]"),
-    ("times: [3 min, 1 h, 3 h, 24 h]", "times: [3 min, 400 d]", "tests.times[1]"),
+    ("times: [3 min, 1 h, 3 h, 24 h, 4 d]", "times: [3 min, 1e300 d]", "tests.times[1]"),
+    ("times: [3 min, 1 h, 3 h, 24 h, 4 d]", "times: [3 min, 1e309 d]", "tests.times[1]"),
+    ("times: [3 min, 1 h, 3 h, 24 h, 4 d]", "times: [3 min, 400 d]", "tests.times[1]"),
     ("type: single", "type: single\n  cs_duration: 1e309 s", "training.cs_duration"),
     ("type: single", "type: single\n  cs_duration: 1e308 s", "training.cs_duration"),
     ("type: single", "type: spaced\n  repeat: 2\n  iti: 1e308 d", "training.iti"),

@@ -34,7 +34,7 @@ def test_sizes_beyond_the_limits_are_refused_with_their_field(old, new, field):
 
 def test_many_tests_are_refused_at_once():
     times = ", ".join(f"{k + 1} min" for k in range(limits.MAX_TESTS + 1))
-    refused(changed("times: [3 min, 1 h, 3 h, 24 h]", f"times: [{times}]"), "tests.times")
+    refused(changed("times: [3 min, 1 h, 3 h, 24 h, 4 d]", f"times: [{times}]"), "tests.times")
 
 
 def test_training_that_sums_past_the_horizon_is_refused():
