@@ -227,14 +227,18 @@ def test_survival_terms_are_per_row_in_table_order(tmp_path):
     np.testing.assert_allclose(terms, [spaced[0], massed[0], spaced[1], massed[1], *flies], rtol=1e-10)
 
 
+def ratio_fit(folder, kind: str, table: str):
+    """A one-parameter metabolism fit of one ratio table (``ratio.csv``) of ``kind``."""
+    (folder / "ratio.csv").write_text(table)
+    return write_fit(folder, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
+                     f"  - {{kind: {kind}, file: ratio.csv}}", metabolism=True)
+
+
 def test_survival_ratio_is_the_ratio_of_median_death_times(tmp_path):
     """A survival-ratio row is predicted as exp(mu_condition - mu_reference), the ratio of the
     log-normal median death times, with a Gaussian term; its protocols must record survival."""
-    (tmp_path / "ratio.csv").write_text(
-        "condition,reference,ratio,sem,approximate,source\n"
-        "survival_spaced_5x,survival_massed_5x,0.81,0.05,true,x\n")
-    path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
-                     "  - {kind: survival_ratio, file: ratio.csv}", metabolism=True)
+    path = ratio_fit(tmp_path, "survival_ratio", "condition,reference,ratio,sem,approximate,source\n"
+                     "survival_spaced_5x,survival_massed_5x,0.81,0.05,true,x\n")
     problem = FitProblem(load_fit_file(path))
     assert problem.needs["survival_spaced_5x"].survival and problem.needs["survival_massed_5x"].survival
     predicted = {"survival_spaced_5x": SimpleNamespace(death_log_mean=math.log(17.0), death_log_sd=0.2),
@@ -251,12 +255,9 @@ def test_survival_ratio_is_the_ratio_of_median_death_times(tmp_path):
 
 def test_flux_ratio_prediction_from_the_metabolism(tmp_path):
     """A flux-ratio row is predicted as the ratio of MP1-target PDH fluxes of two protocols."""
-    (tmp_path / "flux.csv").write_text(
-        "condition,reference,time,ratio,sem,approximate,source\n"
-        "aversive_spaced_10x,aversive_massed_10x,30 min,1.3,0.1,true,x\n")
-    path = write_fit(tmp_path, "  - {name: metabolism.mp1_max_activation, bounds: [0.05, 10]}",
-                     "  - {kind: flux_ratio, file: flux.csv}", metabolism=True)
-    problem = FitProblem(load_fit_file(path))
+    problem = FitProblem(load_fit_file(ratio_fit(
+        tmp_path, "flux_ratio", "condition,reference,time,ratio,sem,approximate,source\n"
+        "aversive_spaced_10x,aversive_massed_10x,30 min,1.3,0.1,true,x\n")))
     predicted = problem.forward.predict([{}])[0]
     ratio = (predicted["aversive_spaced_10x"].flux[1800.0]
              / predicted["aversive_massed_10x"].flux[1800.0])
