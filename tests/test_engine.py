@@ -110,6 +110,26 @@ def test_cold_shock_erases_labile_memory_only():
     assert pi(shocked, 1, "ARM") == pytest.approx(pi(control, 1, "ARM"), abs=1e-6)
 
 
+def test_massed_memory_resists_cycloheximide_and_cold_shock_by_computed_small_amounts():
+    """At 24 h after massed training, cycloheximide and a cold shock 2 h after training leave
+    choice probabilities that are computed, not copied: cycloheximide removes the trace of LTM
+    the massed program forms (and spares the ARM that LTM formation erases), cold shock the
+    labile memory left at 24 h; both effects are small (the memory is ARM)."""
+    tests = "[24 h]"
+    control, _ = run(protocol("massed", tests=tests))
+    drug, _ = run(protocol("massed", tests=tests, extra="interventions: [{kind: cycloheximide, "
+                           "from: 14 h before training, to: 24 h after training}]"))
+    cold, _ = run(protocol("massed", tests=tests,
+                           extra="interventions: [{kind: cold_shock, at: 2 h after training}]"))
+    assert drug.p_avoid[0, 0] != control.p_avoid[0, 0] != cold.p_avoid[0, 0]
+    assert pi(control, 0, "LTM") > 0 and pi(drug, 0, "LTM") == 0.0
+    assert pi(drug, 0, "ARM") >= pi(control, 0, "ARM")
+    assert abs(pi(drug, 0, "total") - pi(control, 0, "total")) < 0.01
+    assert pi(cold, 0, "labile") == 0.0 < pi(control, 0, "labile")
+    assert -0.05 < pi(cold, 0, "total") - pi(control, 0, "total") < 0
+    assert pi(cold, 0, "total") > 0.8 * pi(control, 0, "total")     # resistant: mostly ARM
+
+
 def test_every_store_stays_within_the_synapse_range():
     """Strong changes saturate each store at efficacy_min / efficacy_max instead of adding up; the
     change a store receives is what it actually took."""

@@ -119,15 +119,52 @@ def test_columns_of_a_plasticity_parameter_get_their_own_changes():
     model = ForwardModel(view, {"aversive_1x": schedule},
                          {"aversive_1x": ProtocolNeeds(retention_times=(3600.0,))}, memory, None,
                          view.compartments, network_params=view.network.params)
-    fly = model.fly("aversive_1x", 0, memory, None, network, len(rates))
+    fly = model.fly("aversive_1x", [0], memory, None, network, len(rates))
     assert isinstance(fly, ColumnFly) and fly.varied_plasticity
     trial = schedule.trials[0]
-    window = trial_window(trial, schedule.interventions, False, fly.seed)
-    result = fly.caches[fly.seed].simulate(window)
-    changes = fly.efficacy_changes({fly.seed: result})
+    window = trial_window(trial, schedule.interventions, False, fly.seeds[0])
+    result = fly.caches[fly.seeds[0]].simulate(window)
+    changes = fly.efficacy_changes({fly.seeds[0]: result})
     for j, rate in enumerate(rates):
         expected = view.efficacy_change(result, view.network.params.replace(
             dopamine_baseline_rate=float(rate)))
         np.testing.assert_array_equal(changes[..., j], expected)
     assert not np.array_equal(changes[..., 0], changes[..., 2])
     np.testing.assert_array_equal(fly.rows, np.flatnonzero(result.kc_counts.sum(axis=0) > 0))
+
+
+class SeededNetwork(AnalyticNetwork):
+    """The stand-in network whose training depresses by a different amount in every fly (its
+    windows' seeds), so that the flies of a cohort differ."""
+
+    def simulate(self, window, efficacy=None, record=()):
+        result = super().simulate(window, efficacy, record)
+        result.change = result.change * (0.5 + (window.seed % 101) / 100)
+        return result
+
+
+def test_a_cohort_of_flies_is_the_mean_of_each_fly_alone(setup):
+    """With ``flies`` > 1 a fit walks all flies of a protocol as one batch (fly-major columns):
+    each vector's PI is the mean over the flies of the engine's fly with that fly's seed and the
+    vector's parameters (to the solver tolerance the shared steps allow), and the flies differ."""
+    _, memory, metabolism, _ = setup
+    network = SeededNetwork()
+    schedule = load_protocol(RETENTION).schedule()
+    rtol, atol = RUN_TOLERANCES
+    model = ForwardModel(network, {RETENTION: schedule},
+                         {RETENTION: ProtocolNeeds(retention_times=TIMES)}, memory, metabolism,
+                         network.compartments, flies=3, rtol=rtol, atol=atol)
+    predictions = model.predict(VECTORS[:2])
+    for vector, prediction in zip(VECTORS[:2], predictions):
+        slow_memory = memory.updated(vector["memory"])
+        per_fly = []
+        for index in range(3):
+            slow = SlowLayer(slow_memory, Metabolism(metabolism.updated(vector["metabolism"]),
+                                                     network.compartments))
+            fly = Fly(network, model.schedules[RETENTION], slow_memory, slow,
+                      [window_seed(1, "fly", index)])
+            per_fly.append(2 * fly.walk(np.empty(0), with_tests=True).p_avoid[:, 0, 0] - 1)
+        per_fly = np.array(per_fly)
+        assert np.ptp(per_fly, axis=0).max() > 0.01                # the flies differ
+        np.testing.assert_allclose([prediction[RETENTION].pi[t] for t in TIMES],
+                                   per_fly.mean(axis=0), rtol=1e-5, atol=1e-7)

@@ -44,34 +44,41 @@ def reserve_spread(metabolism, state):
 
 
 class ColumnFly(Fly):
-    """One fly whose columns are parameter vectors (no weight samples, no M_alpha totals, no
+    """Flies whose columns are parameter vectors (no weight samples, no M_alpha totals, no
     metabolism ledger counters), starting from the fed state with a fixed reserve deviation
     ``reserve_z`` (glycogen and lipid scaled by ``exp(-s^2/2 + z s)``, ``s`` the log-sd of the
     fly's reserve energy, :func:`reserve_spread`).
 
-    ``rows``: the KCs whose synapses training changes (the memory keeps only those); ``test``
-    reads the total memory only (the phases alone are not needed by fits). ``network_params``:
-    the network's parameters with (k,) arrays for those the fit varies (applied to the windows'
+    ``seeds``: one per virtual fly; the columns are fly-major, column ``f * k + j`` is parameter
+    vector ``j`` in fly ``f`` (``k = columns / len(seeds)``), so the flies' slow layers are
+    integrated as one batch. ``caches``: each seed's :class:`WindowCache`. ``rows``: the KCs whose
+    synapses training changes in any of the flies (the memory keeps only those); ``test`` reads
+    the total memory only (the phases alone are not needed by fits). ``network_params``: the
+    network's parameters with (k,) arrays for those the fit varies (applied to the windows'
     recorded activity: plasticity and readout), or None."""
 
     record_weights = False
     ledger_class = WindowCostLedger
 
-    def __init__(self, network, schedule, memory_params, slow: SlowLayer, rows, seed: int,
-                 cache, reserve_z: float = 0.0, network_params=None):
+    def __init__(self, network, schedule, memory_params, slow: SlowLayer, rows, seeds,
+                 caches: dict, reserve_z: float = 0.0, network_params=None):
         if network.recurrent:
             raise InputError(found="network.recurrent > 0 in a fit",
                              expected="network.recurrent = 0: fits read tests through the "
                              "feedforward readout emulator, which feedback would make inexact",
                              field="network.recurrent")
-        super().__init__(network, schedule, memory_params, slow, [seed] * slow.columns,
-                         rows=rows, caches={seed: cache})
-        self.seed, self.reserve_z, self.network_params = seed, reserve_z, network_params
+        seeds = [int(s) for s in seeds]
+        if slow.columns % len(seeds):
+            raise ValueError(f"{slow.columns} columns for {len(seeds)} flies")
+        self.vectors = slow.columns // len(seeds)
+        super().__init__(network, schedule, memory_params, slow, np.repeat(seeds, self.vectors),
+                         rows=rows, caches=caches)
+        self.reserve_z, self.network_params = reserve_z, network_params
         varied = [] if network_params is None else [
             name for name, value in network_params.values.items() if isinstance(value, np.ndarray)]
         self.varied_plasticity = bool(set(varied) & PLASTICITY_PARAMETERS)
         self._network_columns = [network_params.updated(
-            {name: float(network_params[name][j]) for name in varied})
+            {name: float(network_params[name][j % self.vectors]) for name in varied})
             for j in range(self.columns)] if varied else None
 
     def network_column(self, j: int):
@@ -81,9 +88,8 @@ class ColumnFly(Fly):
     def efficacy_changes(self, results: dict) -> np.ndarray:
         if not self.varied_plasticity:
             return super().efficacy_changes(results)
-        result = results[self.seed]
-        return np.stack([self.network.efficacy_change(result, self.network_column(j))
-                         for j in range(self.columns)], axis=-1)
+        return np.stack([self.network.efficacy_change(results[seed], self.network_column(j))
+                         for j, seed in enumerate(self.seeds)], axis=-1)
 
     def initial_body(self, fed: bool):
         metabolism = self.slow.metabolism
@@ -97,22 +103,26 @@ class ColumnFly(Fly):
         return body
 
     def test(self, test, walk) -> np.ndarray:
-        window = test_window(test, self.schedule.interventions, not self.fed(test.time), self.seed)
-        efficacy = walk.memory.efficacy(self.params, PHASES)       # (n_rows, n_comp, k)
+        efficacy = walk.memory.efficacy(self.params, PHASES)       # (n_rows, n_comp, columns)
         out = np.full((len(TEST_PHASES), self.columns), np.nan)
+        for seed, columns in self.groups.items():
+            window = test_window(test, self.schedule.interventions, not self.fed(test.time), seed)
+            out[0, columns] = self._choices(seed, window, efficacy[..., columns], columns)
+        return out
+
+    def _choices(self, seed, window, efficacy, columns) -> np.ndarray:
+        """P(avoid) of one fly's columns: through the emulator where the network has one."""
         if hasattr(self.network, "choice_probabilities"):
-            out[0] = self.network.choice_probabilities(window, self.rows, efficacy,
-                                                       self.network_params)
-            return out
+            return self.network.choice_probabilities(window, self.rows, efficacy,
+                                                     self.network_params)
         fulls = []
-        for column in range(self.columns):
+        for column in range(efficacy.shape[-1]):
             full = np.ones(self.network.kc_compartment_mask.shape)   # results may keep it
             full[self.rows] = efficacy[..., column]
             fulls.append(full)
-        naive, *read = self.caches[self.seed].simulate_columns(window, [None] + fulls)
-        out[0] = [self.network.choice_probability(result, naive, self.network_column(column))
-                  for column, result in enumerate(read)]
-        return out
+        naive, *read = self.caches[seed].simulate_columns(window, [None] + fulls)
+        return [self.network.choice_probability(result, naive, self.network_column(column))
+                for column, result in zip(columns, read)]
 
 
 def log_survival(death, censored, survival):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import reduce
 
 import numpy as np
 
@@ -107,14 +108,17 @@ class ForwardModel:
     def cache(self, name: str, seed: int) -> WindowCache:
         return self.caches.setdefault((name, seed), WindowCache(self.network))
 
-    def fly(self, name: str, index: int, memory, metabolism, network, columns: int,
+    def fly(self, name: str, flies, memory, metabolism, network, columns: int,
             reserve_z: float = 0.0) -> ColumnFly:
-        seed = window_seed(self.seed, "fly", index)
+        """The virtual flies ``flies`` (indices) of protocol ``name`` as one :class:`ColumnFly`
+        of ``columns`` fly-major columns (``memory`` and ``metabolism`` hold one value per column)."""
+        seeds = [window_seed(self.seed, "fly", index) for index in flies]
         slow = SlowLayer(memory, metabolism, columns=columns, tolerances=(self.rtol, self.atol),
                          ledger=False)
-        fly = ColumnFly(self.network, self.schedules[name], memory, slow, None, seed,
-                        self.cache(name, seed), reserve_z, network)
-        fly.rows = self.rows(name, seed, fly.varied_plasticity)
+        fly = ColumnFly(self.network, self.schedules[name], memory, slow, None, seeds,
+                        {seed: self.cache(name, seed) for seed in seeds}, reserve_z, network)
+        fly.rows = reduce(np.union1d, [self.rows(name, seed, fly.varied_plasticity)
+                                       for seed in seeds])
         return fly
 
     def predict(self, changes: list[dict[str, dict[str, float]]],
@@ -128,36 +132,48 @@ class ForwardModel:
                 return self.predict(changes)
             finally:
                 self.rtol, self.atol = saved
+        k = len(changes)
         columns = column_changes(changes)
-        memory = self.memory_params.updated(columns["memory"], columns=True)
-        metabolism = self.metabolism(columns["metabolism"])
         network = (self.network_params.updated(columns["network"], columns=True)
                    if columns["network"] else None)
-        by_protocol = {name: self.predict_protocol(name, memory, metabolism, network, len(changes))
+        one = self._column_parameters(changes)                 # one fly: k columns
+        cohort = self._column_parameters(changes * self.flies) if self.flies > 1 else one
+        by_protocol = {name: self.predict_protocol(name, one, cohort, network, k)
                        for name in self.needs}
         return [{name: prediction.column(i) for name, prediction in by_protocol.items()}
-                for i in range(len(changes))]
+                for i in range(k)]
 
-    def predict_protocol(self, name, memory, metabolism, network, columns: int) -> ProtocolPrediction:
+    def _column_parameters(self, changes) -> tuple:
+        """(memory, metabolism) with one value per entry of ``changes`` (a column each)."""
+        columns = column_changes(changes)
+        return (self.memory_params.updated(columns["memory"], columns=True),
+                self.metabolism(columns["metabolism"]))
+
+    def predict_protocol(self, name, one, cohort, network, k: int) -> ProtocolPrediction:
+        """Predictions of protocol ``name`` for k parameter vectors: retention and flux are means
+        over the flies, walked together with the ``cohort`` parameters (fly-major columns);
+        survival is that of one median fly (``one``: k columns)."""
         needs, schedule = self.needs[name], self.schedules[name]
         end = schedule.training_end
         pis, fluxes = [], []
         if needs.retention_times or needs.flux_times:
-            for index in range(self.flies):
-                fly = self.fly(name, index, memory, metabolism, network, columns)
-                absolute = np.array([end + t for t in needs.flux_times])
-                walk = fly.walk(np.sort(absolute), with_tests=True)
-                pis.append(2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1)   # (tests, k)
-                if needs.flux_times:
-                    samples = np.concatenate(walk.samples)                        # (times, n, k)
-                    fluxes.append([_mp1_flux(metabolism, row[HEAD:]) for row in samples])
+            memory, metabolism = cohort
+            fly = self.fly(name, range(self.flies), memory, metabolism, network, k * self.flies)
+            absolute = np.array([end + t for t in needs.flux_times])
+            walk = fly.walk(np.sort(absolute), with_tests=True)
+            by_fly = 2 * walk.p_avoid[:, TEST_PHASES.index("total")] - 1      # (tests, columns)
+            pis = by_fly.reshape(-1, self.flies, k).mean(axis=1)
+            if needs.flux_times:
+                samples = np.concatenate(walk.samples)                        # (times, n, columns)
+                fluxes = np.array([_mp1_flux(metabolism, row[HEAD:]) for row in samples])
+                fluxes = fluxes.reshape(-1, self.flies, k).mean(axis=1)
         times = sorted(set(needs.retention_times) | set(needs.flux_times))  # = schedule.tests
-        prediction = ProtocolPrediction(
-            pi=dict(zip(times, np.mean(pis, axis=0))) if pis else {},
-            flux=dict(zip(sorted(needs.flux_times), np.mean(fluxes, axis=0))) if fluxes else {})
+        prediction = ProtocolPrediction(pi=dict(zip(times, pis)),
+                                        flux=dict(zip(sorted(needs.flux_times), fluxes)))
         if needs.survival:
+            memory, metabolism = one
             prediction.death_log_mean, prediction.death_log_sd = self.death_distribution(
-                name, memory, metabolism, network, columns)
+                name, memory, metabolism, network, k)
         return prediction
 
     def death_distribution(self, name, memory, metabolism, network, columns: int):
@@ -167,7 +183,7 @@ class ForwardModel:
         points = SIGMA_POINTS if self.survival_points == 3 else SIGMA_POINTS[:1]
         logs = []
         for z in points:
-            sibling = self.fly(name, 0, memory, metabolism, network, columns, z).survival_sibling()
+            sibling = self.fly(name, [0], memory, metabolism, network, columns, z).survival_sibling()
             logs.append(log_survival(*sibling.follow_survival(), survival))
         if len(logs) == 1:
             return logs[0], np.sqrt(sigma_log_death(metabolism) ** 2 + self.spread ** 2)
