@@ -9,9 +9,11 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from fit_helpers import TESTS_DIR, write_fit, write_retention
 from mbsim.fit import FitProblem, load_fit, load_fit_file, run_fit
+from mbsim.paths import PARAMS_DIR
 
 ROWS = [("aversive_1x", t, pi, 0.05, 8) for t, pi in
         (("3 min", 0.85), ("1 h", 0.62), ("3 h", 0.45), ("24 h", 0.15))]
@@ -69,13 +71,21 @@ def test_killed_fit_resumes_without_losing_evaluations(tmp_path):
     np.testing.assert_allclose(first, [problem.space.from_x(x) for x in saved], rtol=1e-12)
 
 
-def test_resume_refuses_a_checkpoint_of_another_fit(tmp_path):
-    """--resume with a changed fit file is an InputError, not a silent mix of evaluations."""
-    import pytest
+@pytest.mark.parametrize("change", ["fit file", "data file", "parameter file"])
+def test_resume_refuses_a_checkpoint_of_another_fit(tmp_path, change):
+    """--resume after the fit file, a data file or a parameter file the fitted values are applied
+    to changed is an InputError, not a silent mix of stale and new evaluations."""
     from mbsim.errors import InputError
     write_retention(tmp_path, ROWS)
-    path = write_fit(tmp_path, ONE, DATA, max_evaluations=5)
+    params = tmp_path / "memory.yaml"
+    params.write_text((PARAMS_DIR / "memory.yaml").read_text())
+    path = write_fit(tmp_path, ONE, DATA, model=", memory_params: memory.yaml", max_evaluations=5)
     run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5")
-    path.write_text(path.read_text().replace("start: 1 h", "start: 2 h"))
-    with pytest.raises(InputError, match="checkpoint of a different fit file"):
+    if change == "fit file":
+        path.write_text(path.read_text().replace("start: 1 h", "start: 2 h"))
+    elif change == "data file":
+        write_retention(tmp_path, ROWS[:-1] + [("aversive_1x", "24 h", 0.2, 0.05, 8)])
+    else:
+        params.write_text(params.read_text().replace("value: 2 h", "value: 3 h", 1))
+    with pytest.raises(InputError, match="checkpoint of a different fit"):
         run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5", resume=True)

@@ -42,7 +42,7 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
     spec, space = problem.spec, problem.space
     if folder.exists() and not resume:
         shutil.rmtree(folder)
-    _claim(folder, spec.sha256 + "\n" + spec.file.model.model_dump_json())
+    _claim(folder, fit_identity(problem))
     resumed = len(Checkpoint(folder).load().memo)
     _PROBLEMS[f"{spec.path}\0{spec.text}"] = problem      # serial tasks use this very problem
     start = space.to_x(space.start)
@@ -119,12 +119,23 @@ def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
     }
 
 
+def fit_identity(problem: FitProblem) -> str:
+    """What a checkpoint's evaluations depend on: the fit file's text, its model settings, every
+    data file's content and the parameter sets the fitted values are applied to (a resume after
+    any of them changed would reuse stale evaluations)."""
+    parameters = [problem.network_params, problem.memory_params, problem.metabolism_params]
+    return "\n".join([problem.spec.sha256, problem.spec.file.model.model_dump_json(),
+                      " ".join(table.sha256 for table in problem.tables),
+                      " ".join(p.digest() for p in parameters if p is not None)])
+
+
 def _claim(folder: Path, identity: str) -> None:
     """Mark the checkpoint folder with the fit it belongs to; refuse to resume another fit's."""
     marker = folder / "fit.id"
     if marker.is_file() and marker.read_text() != identity:
-        raise InputError(found=f"a checkpoint of a different fit file in {folder}",
-                         expected="--resume with the fit file that started it (or run without "
+        raise InputError(found=f"a checkpoint of a different fit in {folder} (the fit file, a data "
+                         "file or a parameter file changed since it was started)",
+                         expected="--resume with the files that started it (or run without "
                          "--resume to start over)", field="--resume")
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(identity)
