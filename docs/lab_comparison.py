@@ -5,6 +5,8 @@ default model's expected PI from the spiking engine (``--cohort`` flies, as ``mb
 band of the fit's posterior predictive (readout emulator), and the PI +- SEM of lab-like tubes (8
 tubes of 100 flies, the lab's n). Survival ratios and flux ratios come from the engine's runs too
 (median survival times; mean PDH flux of the MP1-target compartments at the row's time).
+Then the resistance of memory to each intervention: the PI change it causes, mean +- SEM over the
+flies (the same flies, paired: a protocol's seed gives the same flies whatever the intervention).
 
     .venv/bin/python docs/lab_comparison.py calibration.h5 --cohort 8 --jobs 2 > table.md
 """
@@ -74,6 +76,32 @@ def main() -> None:
         when = "" if np.isnan(seconds) else _time(seconds)
         print(f"| {rows['dataset'].values[i]} | {protocol} | {when} | {observed:+.2f} +- {sem:.2f} | "
               f"{model_value:+.2f} | [{low:+.2f}, {high:+.2f}] | {tubes} |")
+    resistance_table(run)
+
+
+#: (intervention protocol, its control, test time [s]) of the resistance table.
+RESISTANCE = (("aversive_massed_10x_cycloheximide", "aversive_massed_10x", 86400.0),
+              ("aversive_massed_10x_cold_shock", "aversive_massed_10x", 86400.0),
+              ("aversive_spaced_10x_cycloheximide", "aversive_spaced_10x", 86400.0),
+              ("aversive_1x_cold_shock", "aversive_1x", 10800.0))
+
+
+def fly_pis(tree, seconds: float) -> np.ndarray:
+    """Each fly's expected PI (total memory) at one test."""
+    p_avoid = tree["choices"].to_dataset()["p_avoid"].sel(phase="total", retention_time=seconds)
+    return 2 * p_avoid.values - 1
+
+
+def resistance_table(run) -> None:
+    """The PI change of each intervention against its control, paired over the flies."""
+    print("\n| intervention | control | time | PI change +- SEM (flies) | relative to control |")
+    print("|---|---|---|---|---|")
+    for treated, control, seconds in RESISTANCE:
+        change = fly_pis(run(treated), seconds) - fly_pis(run(control), seconds)
+        sem = change.std(ddof=1) / np.sqrt(len(change))
+        base = fly_pis(run(control), seconds).mean()
+        print(f"| {treated} | {control} | {_time(seconds)} | {change.mean():+.4f} +- {sem:.4f} | "
+              f"{change.mean() / base:+.1%} |")
 
 
 def _time(seconds: float) -> str:

@@ -32,7 +32,8 @@ def test_library_is_complete():
                 "aversive_spaced_10x", "aversive_massed_10x_starved", "aversive_spaced_10x_starved",
                 "appetitive_1x_starved", "appetitive_1x_fed", "aversive_unpaired", "aversive_backward",
                 "aversive_1x_cold_shock", "aversive_spaced_10x_cycloheximide",
-                "aversive_massed_10x_cycloheximide", "aversive_spaced_10x_starved_mp1_activation",
+                "aversive_massed_10x_cycloheximide", "aversive_massed_10x_cold_shock",
+                "aversive_spaced_10x_starved_mp1_activation",
                 "survival_spaced_5x", "survival_massed_5x"}
     assert expected <= names
 
