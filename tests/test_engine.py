@@ -147,6 +147,37 @@ def test_every_store_stays_within_the_synapse_range():
     np.testing.assert_allclose(memory.ltm, high)
 
 
+def test_labile_memory_decays_as_short_and_middle_term_parts():
+    """With ``stm_gain`` g a window's change also forms short-term memory (g times the change,
+    decaying with ``tau_stm``, bounded on its own like every store) beside the middle-term labile
+    memory; the labile phase is their sum, cold shock erases both, and one training then reads
+    out higher early and the same once the short-term part has gone."""
+    params = PARAMS.replace(stm_gain=0.4, tau_stm=600.0)
+    memory = SynapticMemory.naive(np.ones((4, 2), dtype=bool))
+    received = memory.add_change(np.full((4, 2), -0.5), params)["labile"]
+    np.testing.assert_allclose(memory.stm, -0.2)
+    np.testing.assert_allclose(memory.labile, -0.5)
+    np.testing.assert_allclose(received, -0.7)                 # both parts are paid for
+    for _ in range(6):                                         # each part saturates
+        memory.add_change(np.full((4, 2), -0.5), params)
+    np.testing.assert_allclose(memory.stm, PARAMS["efficacy_min"] - 1)
+    np.testing.assert_allclose(memory.efficacy(params, ("labile",))[0], PARAMS["efficacy_min"])
+    stm, labile = memory.stm.copy(), memory.labile.copy()
+    memory.advance(Coefficients(600.0, np.ones(1), np.ones(1), np.zeros(1), np.zeros(1)), params)
+    np.testing.assert_allclose(memory.stm, stm * np.exp(-1.0))
+    np.testing.assert_allclose(memory.labile, labile * np.exp(-600.0 / params["tau_labile"]))
+    memory.cold_shock()
+    assert not memory.stm.any() and not memory.labile.any()
+
+    schedule = protocol("single", tests="[3 min, 3 h, 24 h]")
+    split = Fly(AnalyticNetwork(), schedule, params, SlowLayer(params), [1]).run(
+        sample_times(schedule, 120))[0]
+    one, _ = run(schedule)
+    assert pi(split, 0, "labile") > pi(one, 0, "labile") + 0.02   # STM adds early memory ...
+    assert pi(split, 1, "labile") == pytest.approx(pi(one, 1, "labile"), abs=1e-6)  # ... gone by 3 h
+    assert pi(split, 2, "ARM") == pytest.approx(pi(one, 2, "ARM"), abs=1e-12)
+
+
 def test_massed_training_reports_bounded_efficacy():
     """Ten massed cycles drive the CS+ KCs' synapses to silence, not beyond: /weights reports the
     bounded efficacy (total and every phase within the range, total at the bound)."""

@@ -4,8 +4,10 @@ Each training window's efficacy change ``delta`` (from the plasticity rule) ente
 each a component of the synapse's efficacy, bounded as the synapse is: ``1 + store`` stays in
 [``efficacy_min``, ``efficacy_max``] (hard bounds, :func:`bounded`):
 
-* labile (anesthesia-sensitive short/middle-term memory): ``L = bounded(L + delta)``,
-  ``dL/dt = -L/tau_labile``;
+* labile (anesthesia-sensitive) memory in two parts, middle-term ``L = bounded(L + delta)``,
+  ``dL/dt = -L/tau_labile``, and short-term ``S = bounded(S + stm_gain*delta)``,
+  ``dS/dt = -S/tau_stm`` (STM and MTM, Margulies et al. 2005); the labile phase is ``L + S``
+  (``stm_gain`` 0: one exponential);
 * anesthesia-resistant memory: ``A = bounded(s*tanh((A + arm_fraction*delta)/s))`` (``s`` =
   ``arm_saturation``), ``dA/dt = -A*(1/tau_arm + arm_erasure_rate*P)`` (LTM formation erases ARM,
   Isabel et al. 2004);
@@ -40,7 +42,9 @@ def _p(name: str, dimension: str, meaning: str, low: float, high: float = math.i
 
 
 MEMORY = Declarations("memory", [
-    _p("tau_labile", "time", "decay time of labile memory", 1.0),
+    _p("tau_labile", "time", "decay time of labile (middle-term) memory", 1.0),
+    _p("stm_gain", "dimensionless", "short-term memory formed per unit labile change", 0.0, 10.0),
+    _p("tau_stm", "time", "decay time of short-term memory", 1.0),
     _p("arm_fraction", "dimensionless", "ARM formed per unit labile change", 0.0, 10.0),
     _p("arm_saturation", "dimensionless", "bound on |ARM| (efficacy units)", 1e-6, 10.0),
     _p("tau_arm", "time", "decay time of ARM", 1.0),
@@ -115,7 +119,8 @@ class SynapticMemory:
     fit's batch: stores are then (n_synapses, k) and parameters may be (k,) arrays.
     """
 
-    labile: np.ndarray
+    labile: np.ndarray        # middle-term part of the labile memory
+    stm: np.ndarray           # short-term part of the labile memory
     arm: np.ndarray
     ltm: np.ndarray
     tag: np.ndarray
@@ -131,8 +136,8 @@ class SynapticMemory:
         kept = mask if rows is None else mask[rows]
         compartment, kc = np.nonzero(np.asarray(kept, bool).T)
         zeros = np.zeros((len(kc),) + ((columns,) if columns else ()))
-        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), kc,
-                   compartment, kept.shape, rows)
+        return cls(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(),
+                   zeros.copy(), kc, compartment, kept.shape, rows)
 
     @cached_property
     def _compartment_sums(self) -> sparse.csr_matrix:
@@ -145,7 +150,7 @@ class SynapticMemory:
         return self._compartment_sums @ values
 
     def store(self, phase: str) -> np.ndarray:
-        return {"labile": self.labile, "ARM": self.arm, "LTM": self.ltm}[phase]
+        return {"labile": self.labile + self.stm, "ARM": self.arm, "LTM": self.ltm}[phase]
 
     def tag_totals(self) -> np.ndarray:
         """Sum of |tag| per compartment (what the LTM program has to consolidate)."""
@@ -169,8 +174,9 @@ class SynapticMemory:
         if delta.ndim < self.labile.ndim:   # one change for every column
             delta = delta[:, None]
         labile = bounded(self.labile + delta, params)
-        received = {"labile": labile - self.labile}
-        self.labile = labile
+        stm = bounded(self.stm + params["stm_gain"] * delta, params)
+        received = {"labile": (labile - self.labile) + (stm - self.stm)}
+        self.labile, self.stm = labile, stm
         if arm_enabled:
             bound = params["arm_saturation"]
             new_arm = bounded(bound * np.tanh((self.arm + params["arm_fraction"] * delta) / bound),
@@ -184,13 +190,15 @@ class SynapticMemory:
         return received
 
     def cold_shock(self) -> None:
-        """Cold-shock anesthesia erases the anesthesia-sensitive (labile) store."""
+        """Cold-shock anesthesia erases the anesthesia-sensitive (labile) store, both parts."""
         self.labile[:] = 0.0
+        self.stm[:] = 0.0
 
     def advance(self, coefficients: Coefficients, params: ParameterSet) -> None:
         """Carry the stores across an interval (in place)."""
         duration = coefficients.duration
         self.labile *= np.exp(-duration / params["tau_labile"])
+        self.stm *= np.exp(-duration / params["tau_stm"])
         self.arm *= coefficients.arm
         self.ltm = bounded(self.ltm * np.exp(-duration / params["tau_ltm"])
                            + self.tag * coefficients.capture, params)
@@ -206,13 +214,15 @@ class SynapticMemory:
         compartment without a selected synapse reports the naive efficacy 1."""
         n_times, columns, n_comp = len(elapsed), arm.shape[1], self.shape[1]
         labile_decay = np.exp(-elapsed / params["tau_labile"])[:, None]
+        stm_decay = np.exp(-elapsed / params["tau_stm"])[:, None]
         ltm_decay = np.exp(-elapsed / params["tau_ltm"])[:, None]
         mean = np.ones((n_times, n_comp, 4, columns))
         quantiles = np.ones((n_times, n_comp, 4, len(EFFICACY_QUANTILES), columns))
         selected = kc_selection if self.rows is None else kc_selection[self.rows]
         for j in range(columns):
             chosen = np.flatnonzero(selected[self.kc, j])
-            stores = np.stack([self.labile[chosen, j] * labile_decay,
+            stores = np.stack([self.labile[chosen, j] * labile_decay
+                               + self.stm[chosen, j] * stm_decay,
                                self.arm[chosen, j] * arm[:, j, None],
                                bounded(self.ltm[chosen, j] * ltm_decay
                                        + self.tag[chosen, j] * capture[:, j, None], params)])
