@@ -89,3 +89,15 @@ def test_resume_refuses_a_checkpoint_of_another_fit(tmp_path, change):
         params.write_text(params.read_text().replace("value: 2 h", "value: 3 h", 1))
     with pytest.raises(InputError, match="checkpoint of a different fit"):
         run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5", resume=True)
+
+
+def test_a_rerun_without_resume_says_what_it_discards(tmp_path, caplog):
+    """Without --resume an earlier run's checkpoint is removed, with a warning that counts its
+    evaluations and names --resume."""
+    write_retention(tmp_path, ROWS)
+    path = write_fit(tmp_path, ONE, DATA, max_evaluations=5)
+    run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5")
+    saved = len(np.load(tmp_path / "fit.h5.checkpoint" / "main.npz")["x"])
+    with caplog.at_level("WARNING", logger="mbsim.fit.runner"):
+        run_fit(FitProblem(load_fit_file(path)), tmp_path / "fit.h5")
+    assert f"discarding the {saved} evaluations" in caplog.text and "--resume" in caplog.text

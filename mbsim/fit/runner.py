@@ -9,6 +9,7 @@ Every evaluation is checkpointed in ``<output>.checkpoint/``; ``resume=True`` re
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from datetime import datetime, timezone
@@ -41,7 +42,7 @@ def run_fit(problem: FitProblem, output_path: str | Path, *, posterior: bool = F
     folder = checkpoint_folder(output_path)
     spec, space = problem.spec, problem.space
     if folder.exists() and not resume:
-        shutil.rmtree(folder)
+        _discard(folder)
     _claim(folder, fit_identity(problem))
     resumed = len(Checkpoint(folder).load().memo)
     _PROBLEMS[f"{spec.path}\0{spec.text}"] = problem      # serial tasks use this very problem
@@ -117,6 +118,20 @@ def provenance(problem, started, command, evaluations, elapsed, jobs, scheduler,
         "start_time": started.isoformat(), "end_time": datetime.now(timezone.utc).isoformat(),
         **software_provenance(),
     }
+
+
+def _discard(folder: Path) -> None:
+    """Remove an earlier run's checkpoint, saying how many evaluations go with it (a run started
+    without ``--resume`` by mistake can still be stopped before they matter)."""
+    try:
+        count = len(Checkpoint(folder).load().memo)
+    except InputError:
+        count = 0
+    if count:
+        logging.getLogger(__name__).warning(
+            "discarding the %d evaluations checkpointed in %s by an earlier run (run with --resume "
+            "to reuse them)", count, folder)
+    shutil.rmtree(folder)
 
 
 def fit_identity(problem: FitProblem) -> str:
