@@ -20,6 +20,9 @@ from .parameters import Parameters
 
 #: Odor libraries by name; anything else is a path to a Hallem-Carlson-style responses.csv.
 ODOR_NAMES = ("synthetic", "hallem_carlson")
+#: How test windows are read: the spiking MBONs, or the graded readout emulator (docs/model.md);
+#: "auto" is graded for a feedforward circuit and spiking for a recurrent one.
+READOUTS = ("auto", "spiking", "graded")
 _BUILT: OrderedDict = OrderedDict()   # model key -> (network view, metabolism), this process
 _KEEP = 4
 
@@ -32,10 +35,16 @@ class Model:
     a path to such a ``responses.csv``, or an :class:`~mbsim.network.OdorLibrary`.
     parameters: a :class:`~mbsim.parameters.Parameters` (default: the shipped parameter files);
     ``metabolism=False`` gates LTM by feeding state instead of the metabolism model.
+    readout: ``"spiking"`` reads each test window's MBON spike counts; ``"graded"`` their rates
+    emulated from the summed KC drive (:mod:`mbsim.engine.readout_emulator`), continuous in the
+    efficacy, so that arbitrarily small memory differences change the choice probability;
+    ``"auto"`` (default) is graded unless the circuit is recurrent (``network.recurrent`` > 0),
+    for which the emulator is not exact.
     """
 
     def __init__(self, connectome="default", odors="synthetic",
-                 parameters: Parameters | None = None, *, metabolism: bool | None = None):
+                 parameters: Parameters | None = None, *, metabolism: bool | None = None,
+                 readout: str = "auto"):
         from .connectome import Connectome, load
         self.connectome = connectome if isinstance(connectome, Connectome) else load(connectome)
         self.odors = _checked_odors(odors)
@@ -51,6 +60,14 @@ class Model:
             raise InputError(found="metabolism=True with parameters that have no metabolism set",
                              expected="Parameters with a metabolism set", field="metabolism")
         self.parameters = parameters
+        self._readout = _checked_readout(readout, parameters)
+
+    @property
+    def readout(self) -> str:
+        """How test windows are read: ``"spiking"`` or ``"graded"``."""
+        if self._readout == "auto":
+            return "spiking" if self.parameters.network.recurrent else "graded"
+        return self._readout
 
     @property
     def has_metabolism(self) -> bool:
@@ -58,7 +75,7 @@ class Model:
 
     def with_parameters(self, parameters: Parameters) -> "Model":
         """The same connectome and odors with other parameters."""
-        return Model(self.connectome, self.odors, parameters)
+        return Model(self.connectome, self.odors, parameters, readout=self._readout)
 
     def updated(self, changes: Mapping) -> "Model":
         """The model with ``{"group.parameter": value}`` changed (values in SI or with units)."""
@@ -67,14 +84,15 @@ class Model:
     def __repr__(self) -> str:
         odors = self.odors if isinstance(self.odors, str) else "in-memory odor library"
         return (f"Model(connectome={self.connectome.name!r}, odors={odors!r}, "
-                f"metabolism={self.has_metabolism})")
+                f"metabolism={self.has_metabolism}, readout={self.readout!r})")
 
     # --- what is built from it ---------------------------------------------------------
     def key(self) -> str:
         """Content hash of everything that sets the model's numbers."""
         parts = {"connectome": self.connectome.checksum(), "odors": self._odor_description(),
                  "parameters": {group: None if s is None else s.digest()
-                                for group, s in vars(self.parameters).items()}}
+                                for group, s in vars(self.parameters).items()},
+                 "readout": self.readout}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def built(self):
@@ -89,7 +107,8 @@ class Model:
 
     @property
     def network(self):
-        """The engine's view of the spiking network (:class:`~mbsim.engine.network_view.NetworkView`)."""
+        """The engine's view of the spiking network (:class:`~mbsim.engine.network_view.NetworkView`),
+        reading test windows through the readout emulator if the readout is graded."""
         return self.built()[0]
 
     @property
@@ -112,6 +131,9 @@ class Model:
         from .network import MushroomBodyNetwork
         network = NetworkView(MushroomBodyNetwork(self.connectome, self.parameters.network,
                                                   self.odor_library()))
+        if self.readout == "graded":
+            from .engine.readout_emulator import EmulatedReadout
+            network = EmulatedReadout(network)
         metabolism = None
         if self.has_metabolism:
             from .metabolism import Metabolism
@@ -131,7 +153,8 @@ class Model:
         c = self.connectome
         return {"connectome": {"name": c.name, "source": c.source, "checksum": c.checksum(),
                                "origin": c.origin},
-                "odors": self._odor_description(), "parameters": self.parameters.as_dict()}
+                "odors": self._odor_description(), "parameters": self.parameters.as_dict(),
+                "readout": self.readout}
 
     @classmethod
     def from_description(cls, description: Mapping, where: str = "") -> "Model":
@@ -161,7 +184,20 @@ class Model:
                     declarations_of(group), {name: {"value": value,
                                                     "source": recorded_set["sources"].get(name, "")}
                                              for name, value in recorded_set["values"].items()})
-        return cls(connectome, _odors_from(description["odors"]), Parameters(**sets))
+        return cls(connectome, _odors_from(description["odors"]), Parameters(**sets),
+                   readout=description.get("readout", "spiking"))
+
+
+def _checked_readout(readout, parameters: Parameters) -> str:
+    if readout not in READOUTS:
+        raise InputError(found=f"readout {readout!r}", expected=" or ".join(map(repr, READOUTS)),
+                         field="readout")
+    if readout == "graded" and parameters.network.recurrent:
+        raise InputError(found="readout 'graded' with network.recurrent > 0",
+                         expected="the spiking readout for a recurrent circuit: the graded readout "
+                         "is calibrated on a feedforward window, which MBON->DAN feedback makes inexact",
+                         field="readout")
+    return readout
 
 
 def _checked_odors(odors):

@@ -7,7 +7,7 @@ import pytest
 
 from mbsim.model import Model
 from mbsim.engine.windows import test_window as make_test_window
-from mbsim.fit.emulator import EmulatedReadout
+from mbsim.engine.readout_emulator import EmulatedReadout
 from mbsim.protocol import load_protocol
 
 TOLERANCE = 0.04   # on P(avoid CS+); measured up to 0.030 (potentiated avoidance compartments)
@@ -15,7 +15,7 @@ TOLERANCE = 0.04   # on P(avoid CS+); measured up to 0.030 (potentiated avoidanc
 
 @pytest.fixture(scope="module")
 def setup():
-    view = Model(metabolism=False).network
+    view = Model(metabolism=False, readout="spiking").network
     schedule = load_protocol("aversive_1x").schedule()
     window = make_test_window(schedule.tests[0], (), False, 11)   # the test at 3 min
     return view, EmulatedReadout(view), window

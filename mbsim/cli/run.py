@@ -33,6 +33,10 @@ def register(subparsers) -> None:
     run.add_argument("--metabolism-params", help="metabolism parameter file")
     run.add_argument("--no-metabolism", action="store_true",
                      help="gate LTM by feeding state instead of the metabolic model")
+    run.add_argument("--readout", choices=("auto", "graded", "spiking"), default="auto",
+                     help="how test windows are read: graded (MBON rates emulated from the KC "
+                     "drive, continuous in the efficacy) or spiking (MBON spike counts); auto: "
+                     "graded unless network.recurrent > 0 (docs/model.md)")
     run.add_argument("--odors", default="synthetic",
                      help="'synthetic', 'hallem_carlson' or a Hallem-Carlson responses.csv")
     run.add_argument("--set", action="append", default=[], metavar="GROUP.NAME=VALUE",
@@ -109,7 +113,7 @@ def run_command(args) -> int:
     parameters = Parameters.from_files(args.params, args.memory_params, args.metabolism_params,
                                        with_metabolism=not args.no_metabolism)
     model = Model(args.connectome, args.odors,
-                  parameters.updated(parameter_changes(args.set)))
+                  parameters.updated(parameter_changes(args.set)), readout=args.readout)
     settings = RunSettings(cohort=args.cohort, seed=args.seed, alpha=args.alpha,
                            batch_size=args.batch_size, tubes=args.tubes,
                            tube_size=args.tube_size, record=parse_recording(args.record, args.record_windows,

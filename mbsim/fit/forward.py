@@ -3,8 +3,8 @@
 Each protocol named by the data is walked by a few virtual flies with the engine's :class:`Fly`,
 every parameter vector of a batch as one column (:mod:`.columns`). Across evaluations every fly keeps
 its :class:`WindowCache`, so training windows (which do not depend on parameters) are simulated once;
-test windows go through the readout emulator (:mod:`.emulator`) unless the spiking readout is asked
-for. Only the slow layer is re-integrated.
+test windows go through the graded readout (:mod:`mbsim.engine.readout_emulator`) unless the
+spiking readout is asked for. Only the slow layer is re-integrated.
 Survival is a log-normal distribution of death times around one median fly: its spread comes from
 the fly-to-fly reserve variability, either by the delta method (one run; death time after onset
 grows as reserves above the death threshold, so d log D / d log reserves = 1 / (1 - death fraction))

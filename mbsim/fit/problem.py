@@ -285,11 +285,8 @@ def build_network(settings):
     if settings.network.startswith(PREFIX):
         return stand_in(settings.network[len(PREFIX):])
     from ..model import Model
-    view = Model(settings.network, metabolism=False).network
-    if settings.readout == "emulator":
-        from .emulator import EmulatedReadout
-        return EmulatedReadout(view)
-    return view
+    readout = "graded" if settings.readout == "emulator" else "spiking"
+    return Model(settings.network, metabolism=False, readout=readout).network
 
 
 _PROBLEMS: dict[str, FitProblem] = {}

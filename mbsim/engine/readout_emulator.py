@@ -1,4 +1,4 @@
-"""Readout emulator: MBON rates of a test window under any efficacy, without re-running the network.
+"""Graded readout: MBON rates of a test window under any efficacy, without re-running the network.
 
 In a test window the KC spike counts of each odor pulse do not depend on the KC->MBON efficacy (no
 feedback from MBONs to KCs in the model), so the input to each MBON type during pulse ``p`` is
@@ -52,7 +52,8 @@ class ReadoutEmulator:
     def naive(self, window, record: tuple[str, ...] = ()):
         """The window simulated with naive efficacy (spiking, once per window)."""
         key = window.key()
-        if key not in self._naive:
+        found = self._naive.get(key)
+        if found is None or not set(record) <= set(found.spike_trains):
             self._naive[key] = self.view.simulate(window, None, record)
         return self._naive[key]
 
@@ -157,7 +158,8 @@ def _monotone(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 class EmulatedReadout:
-    """A NetworkView whose test windows (simulated with an efficacy) are emulated."""
+    """A NetworkView whose test windows (simulated with an efficacy) are emulated: the graded
+    readout of ``Model(readout="graded")`` and of fits."""
 
     def __init__(self, view):
         self.view = view
@@ -167,9 +169,16 @@ class EmulatedReadout:
         return getattr(self.view, name)
 
     def simulate(self, window, efficacy=None, record: tuple[str, ...] = ()):
+        """Naive windows are simulated; others are the naive result with emulated MBON rates.
+        Spike trains to be recorded are the spiking network's under ``efficacy`` (simulated for
+        them alone: recording changes no number)."""
         if efficacy is None:
             return self.emulator.naive(window, record)
-        return self.emulator.result(window, efficacy)
+        result = self.emulator.result(window, efficacy)
+        if record:
+            trains = self.view.simulate(window, efficacy, record).spike_trains
+            result = dataclasses.replace(result, spike_trains=trains)
+        return result
 
     def simulate_columns(self, window, efficacies, record: tuple[str, ...] = ()) -> list:
         return [self.simulate(window, efficacy, record) for efficacy in efficacies]
