@@ -1,7 +1,8 @@
 """The table of docs/validation.md: every public data point beside the default model.
 
 For each row of a fit's data (by default the joint calibration's): the lab value +- SEM, the
-default model's expected PI from the spiking engine (``--cohort`` flies, as ``mbsim run``), the 95%
+default model's expected PI from the engine (``--cohort`` flies, as ``mbsim run``: the spiking
+network read through the default graded readout), the 95%
 band of the fit's posterior predictive (readout emulator), and the PI +- SEM of lab-like tubes (8
 tubes of 100 flies, the lab's n). Survival ratios and flux ratios come from the engine's runs too
 (median survival times; mean PDH flux of the MP1-target compartments at the row's time).
@@ -100,8 +101,8 @@ def resistance_table(run) -> None:
         change = fly_pis(run(treated), seconds) - fly_pis(run(control), seconds)
         sem = change.std(ddof=1) / np.sqrt(len(change))
         base = fly_pis(run(control), seconds).mean()
-        print(f"| {treated} | {control} | {_time(seconds)} | {change.mean():+.4f} +- {sem:.4f} | "
-              f"{change.mean() / base:+.1%} |")
+        print(f"| {treated} | {control} | {_time(seconds)} | {change.mean():+.2g} +- {sem:.2g} | "
+              f"{100 * change.mean() / base:+.2g}% |")
 
 
 def _time(seconds: float) -> str:

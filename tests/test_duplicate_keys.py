@@ -12,7 +12,7 @@ MEMORY = (PROJECT_ROOT / "data" / "params" / "memory.yaml").read_text()
 
 
 @pytest.mark.parametrize("old, new, line", [
-    ("  tau_labile:\n    value: 4.46 h\n", "  tau_labile:\n    value: 4.46 h\n    value: 2 h\n", 10),
+    ("  tau_labile:\n    value: ", "  tau_labile:\n    value: 2 h\n    value: ", 10),
     ("parameters:\n", "parameters:\n  arm_fraction:\n    value: 0.3\n    source: x\n", None),
 ])
 def test_parameter_files_refuse_keys_given_twice(tmp_path, old, new, line):

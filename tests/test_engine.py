@@ -132,18 +132,19 @@ def test_massed_memory_resists_cycloheximide_and_cold_shock_by_computed_small_am
 
 def test_every_store_stays_within_the_synapse_range():
     """Strong changes saturate each store at efficacy_min / efficacy_max instead of adding up; the
-    change a store receives is what it actually took."""
-    low, high = PARAMS["efficacy_min"] - 1, PARAMS["efficacy_max"] - 1
+    change a store receives is what it actually took (the labile store alone: no STM)."""
+    params = PARAMS.replace(stm_gain=0.0)
+    low, high = params["efficacy_min"] - 1, params["efficacy_max"] - 1
     memory = SynapticMemory.naive(np.ones((4, 2), dtype=bool))
     depression = np.full((4, 2), -0.8)
-    taken = [memory.add_change(depression, PARAMS)["labile"] for _ in range(3)]
+    taken = [memory.add_change(depression, params)["labile"] for _ in range(3)]
     np.testing.assert_allclose(memory.labile, low)
     np.testing.assert_allclose([t[0] for t in taken], [-0.8, low + 0.8, 0.0])
-    memory.add_change(np.full((4, 2), 5.0), PARAMS)
+    memory.add_change(np.full((4, 2), 5.0), params)
     np.testing.assert_allclose(memory.labile, high)
     assert np.all((memory.arm >= low) & (memory.arm <= high))
     memory.tag[:] = 1.0
-    memory.advance(Coefficients(60.0, np.ones(1), np.ones(1), np.full(1, 3.0), np.zeros(1)), PARAMS)
+    memory.advance(Coefficients(60.0, np.ones(1), np.ones(1), np.full(1, 3.0), np.zeros(1)), params)
     np.testing.assert_allclose(memory.ltm, high)
 
 
@@ -170,9 +171,8 @@ def test_labile_memory_decays_as_short_and_middle_term_parts():
     assert not memory.stm.any() and not memory.labile.any()
 
     schedule = protocol("single", tests="[3 min, 3 h, 24 h]")
-    split = Fly(AnalyticNetwork(), schedule, params, SlowLayer(params), [1]).run(
-        sample_times(schedule, 120))[0]
-    one, _ = run(schedule)
+    split, one = (Fly(AnalyticNetwork(), schedule, p, SlowLayer(p), [1]).run(
+        sample_times(schedule, 120))[0] for p in (params, PARAMS.replace(stm_gain=0.0)))
     assert pi(split, 0, "labile") > pi(one, 0, "labile") + 0.02   # STM adds early memory ...
     assert pi(split, 1, "labile") == pytest.approx(pi(one, 1, "labile"), abs=1e-6)  # ... gone by 3 h
     assert pi(split, 2, "ARM") == pytest.approx(pi(one, 2, "ARM"), abs=1e-12)

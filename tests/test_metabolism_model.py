@@ -79,10 +79,6 @@ def test_mp1_raises_pyruvate_flux_when_fed_not_when_starved(model):
     assert np.allclose(flux[~targets], model.fed_flux[~targets], rtol=0.1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with the calibrated consolidation_systemic_increase (0.45, data/fits/calibration.yaml) the "
-    "extra demand of the LTM programme is met by 1.5x the intake, not the doubling Placais et al. "
-    "2017 report (docs/validation.md)"))
 def test_consolidation_raises_intake_when_fed(model):
     """Fed flies eat about twice as much while consolidation runs (Placais et al. 2017)."""
     y0 = model.initial_state(True)

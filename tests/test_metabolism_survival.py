@@ -63,10 +63,6 @@ def test_starved_wild_type_survive_two_to_three_days(cohorts):
     assert np.std(death) / np.mean(death) > 0.05   # fly-to-fly variability gives a curve, not a step
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with the calibrated consolidation_systemic_increase (0.45, data/fits/calibration.yaml) LTM "
-    "then starvation shortens survival by ~8%, against ~19% (Mery & Kawecki 2005); the joint fit "
-    "trades it against other data (docs/validation.md)"))
 def test_consolidation_shortens_survival_about_20_percent(cohorts):
     """LTM consolidation then starvation shortens survival ~20% vs massed (Mery & Kawecki 2005)."""
     massed = median_survival(*kaplan_meier(*cohorts["massed"]))
