@@ -186,3 +186,14 @@ def test_verbose_says_what_the_run_is_doing(tmp_path, caplog):
     assert any(m.startswith("slow layer") and "steps" in m for m in messages)
     assert not [r for r in caplog.records if r.levelno < logging.WARNING
                 and not r.name.startswith("mbsim")]
+
+
+def test_a_graded_readout_of_a_recurrent_circuit_stops_before_simulating(tmp_path, capsys):
+    protocol = tmp_path / "short.yaml"
+    protocol.write_text(SHORT)
+    output = tmp_path / "never.h5"
+    assert main(["run", str(protocol), "--readout", "graded", "--set", "network.recurrent=1",
+                 "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert "readout" in err and "recurrent" in err and "Traceback" not in err
+    assert not output.exists()

@@ -169,19 +169,20 @@ class EmulatedReadout:
         return getattr(self.view, name)
 
     def simulate(self, window, efficacy=None, record: tuple[str, ...] = ()):
-        """Naive windows are simulated; others are the naive result with emulated MBON rates.
-        Spike trains to be recorded are the spiking network's under ``efficacy`` (simulated for
-        them alone: recording changes no number)."""
-        if efficacy is None:
-            return self.emulator.naive(window, record)
-        result = self.emulator.result(window, efficacy)
-        if record:
-            trains = self.view.simulate(window, efficacy, record).spike_trains
-            result = dataclasses.replace(result, spike_trains=trains)
-        return result
+        return self.simulate_columns(window, [efficacy], record)[0]
 
     def simulate_columns(self, window, efficacies, record: tuple[str, ...] = ()) -> list:
-        return [self.simulate(window, efficacy, record) for efficacy in efficacies]
+        """Naive windows (efficacy None) are simulated; others are the naive result with emulated
+        MBON rates. Spike trains to be recorded are the spiking network's under each efficacy
+        (simulated together, for them alone: recording changes no number)."""
+        results = [self.emulator.naive(window, record) if efficacy is None
+                   else self.emulator.result(window, efficacy) for efficacy in efficacies]
+        trained = [j for j, efficacy in enumerate(efficacies) if efficacy is not None]
+        if record and trained:
+            spiking = self.view.simulate_columns(window, [efficacies[j] for j in trained], record)
+            for j, found in zip(trained, spiking):
+                results[j] = dataclasses.replace(results[j], spike_trains=found.spike_trains)
+        return results
 
     def choice_probability(self, result, naive=None, params=None) -> float:
         return self.emulator.choice_probability(result, naive, params)
