@@ -64,7 +64,7 @@ def test_updated_with_units_and_si_numbers():
     memory = load_memory_params()
     changed = memory.updated({"tau_labile": "2 h", "arm_fraction": 0.3})
     assert changed["tau_labile"] == 7200.0 and changed.arm_fraction == 0.3
-    assert changed.sources["tau_labile"] == "in-memory" and memory.tau_labile == pytest.approx(5.52 * 3600)
+    assert changed.sources["tau_labile"] == "in-memory" and memory.tau_labile == pytest.approx(3.61 * 3600)
     network = load_parameters().replace(kc_threshold="-44 mV")
     assert network.kc_threshold == pytest.approx(-0.044)
     assert type(network).__name__ == "NetworkParameters"
@@ -126,7 +126,7 @@ def test_as_dict_is_json_ready_and_sets_pickle():
 def test_collection_updates_and_names():
     model = Parameters.default()
     changed = model.updated({"memory.tau_labile": "2 h", "network.kc_threshold": "-44 mV"})
-    assert changed["memory.tau_labile"] == 7200.0 and model["memory.tau_labile"] == pytest.approx(5.52 * 3600)
+    assert changed["memory.tau_labile"] == 7200.0 and model["memory.tau_labile"] == pytest.approx(3.61 * 3600)
     assert changed.network.kc_threshold == pytest.approx(-0.044)
     assert changed.metabolism is model.metabolism
     assert Parameters.declaration("network.kc_threshold").kind == "compiled"
