@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,3 +42,21 @@ def test_scan_parameters_small(tmp_path):
     cold, hot = pis("network.choice_temperature", 0.05)
     assert cold - hot > 0.1, run.stdout
     assert all(-1.0 <= pi <= 1.0 for pi in rows.values())
+
+
+@pytest.mark.slow
+def test_trigger_ridge_raises_the_flux_ratio_where_mp1_alone_costs_survival():
+    """Scaling mp1_max_activation up and trigger_gain down raises the spaced / massed flux ratio and
+    keeps the survival ratio; raising mp1_max_activation alone shortens survival after LTM."""
+    run = subprocess.run([sys.executable, str(ROOT / "docs/examples/trigger_ridge.py"),
+                          "--factors", "1", "3"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("metabolism.")]
+    assert len(rows) == 3, run.stdout
+    (_, base_ll, base_flux, base_survival, _), (_, _, ridge_flux, ridge_survival, _), \
+        (_, _, alone_flux, alone_survival, _) = [[f.strip() for f in r] for r in rows]
+    assert float(ridge_flux) > float(base_flux) + 0.05, run.stdout
+    assert abs(float(ridge_survival) - float(base_survival)) < 0.05, run.stdout
+    assert float(alone_flux) > float(base_flux), run.stdout
+    assert float(alone_survival) < float(base_survival) - 0.1, run.stdout
